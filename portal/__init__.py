@@ -1,0 +1,72 @@
+"""Portal: one Flask app for pre-sales, unit personalization and customer success."""
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from portal.config import ROOT, Config
+
+BLUEPRINT_MODULES = [
+    "portal.web.views",
+    "portal.accounts.views",
+    "portal.accounts.admin",
+    "portal.realestate.views",
+    "portal.automation.views",
+    "portal.reports.views",
+    "portal.presales.views",
+    "portal.personalize.views",
+    "portal.cs.views",
+]
+# Imported for their side effects: models, periodic jobs, event and report declarations.
+MODULES = [
+    "portal.accounts.models",
+    "portal.realestate.models",
+    "portal.automation.models",
+    "portal.automation.jobs",
+    "portal.reports.models",
+    "portal.reports.catalog",
+]
+
+
+def _secret_key(instance_dir: str) -> str:
+    path = Path(instance_dir) / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        os.chmod(path, 0o600)
+    return path.read_text().strip()
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_path=Config.INSTANCE_DIR)
+    app.config.from_object(Config)
+    if config:
+        app.config.update(config)
+    os.makedirs(app.config["INSTANCE_DIR"], exist_ok=True)
+    app.instance_path = app.config["INSTANCE_DIR"]
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _secret_key(app.config["INSTANCE_DIR"])
+
+    from importlib import import_module
+
+    from portal import jobs
+    from portal.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+
+    app.config.setdefault("RATELIMIT_STORAGE_URI", jobs.storage_uri(app))
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app)
+    htmx.init_app(app)
+
+    for name in MODULES:
+        import_module(name)
+    for name in BLUEPRINT_MODULES:
+        app.register_blueprint(import_module(name).bp)
+
+    from portal.web import setup
+
+    setup.init_app(app)
+    return app

