@@ -24,6 +24,8 @@ MODULES = [
     "portal.realestate.models",
     "portal.automation.models",
     "portal.automation.jobs",
+    "portal.accounts.rules",
+    "portal.realestate.rules",
     "portal.reports.models",
     "portal.reports.catalog",
 ]

@@ -92,10 +92,10 @@ def run_jobs(app):
     from worker import make_worker
 
     def run(queues=("high", "default", "low")):
-        db.session.remove()  # the worker opens its own context; drop this one's stale state
+        db.session.commit()  # the worker has its own session: end ours so it sees everything
         w = make_worker(app, queues=queues)
         w.work(burst=True, logging_level="WARNING")
-        db.session.remove()
+        db.session.expire_all()  # then read what the worker wrote
         return w
     return run
 
@@ -145,6 +145,7 @@ class HTTPRecorder:
     def __init__(self):
         self.requests = []
         self.status = 200
+        self.statuses = []  # answered first, one per request, before falling back to `status`
         self.reply = {"id": "msg-1"}
         self.server = None
 
@@ -165,7 +166,7 @@ def http_server():
             recorder.requests.append({"path": self.path, "headers": dict(self.headers), "body": body,
                                       "json": json.loads(body or b"{}")})
             payload = json.dumps(recorder.reply).encode()
-            self.send_response(recorder.status)
+            self.send_response(recorder.statuses.pop(0) if recorder.statuses else recorder.status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()

@@ -1,7 +1,6 @@
 """`portal worker`: an RQ worker on high/default/low with RQ's scheduler and our periodic tick."""
 import threading
 
-from flask import current_app
 from rq import SimpleWorker
 from rq.timeouts import TimerDeathPenalty
 
@@ -18,10 +17,10 @@ class PortalWorker(SimpleWorker):
     death_penalty_class = TimerDeathPenalty
     flask_app = None
 
-    def perform_job(self, job, queue):
+    def execute_job(self, job, queue):
         with self.flask_app.app_context():
             try:
-                return super().perform_job(job, queue)
+                return super().execute_job(job, queue)
             finally:
                 db.session.remove()
 

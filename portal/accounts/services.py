@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from portal import normalize
 from portal.accounts.audit import audit
 from portal.accounts.models import ROLES, Team, User
+from portal.automation.events import publish
 from portal.dbtypes import utcnow
 from portal.extensions import db
 
@@ -73,6 +74,7 @@ def create_user(data: dict, password: str | None = None) -> User:
     db.session.add(user)
     db.session.flush()
     audit("user.created", user, role=user.role)
+    publish("user.created", user)
     return user
 
 
@@ -90,6 +92,8 @@ def set_active(user: User, active: bool) -> User:
     if user.active != active:
         user.active = active
         audit("user.activated" if active else "user.deactivated", user)
+        if not active:
+            publish("user.deactivated", user)
     return user
 
 

@@ -83,3 +83,76 @@ def retry(delivery_id):
     db.session.commit()
     flash("Mensagem recolocada na fila de envio.", "success")
     return redirect(url_for("automation.delivery", delivery_id=row.id))
+
+
+# ---- rule editor ------------------------------------------------------------------------------
+
+def _preview_records(kind: str | None) -> list[tuple[str, str]]:
+    from portal.automation import subjects
+    subject = subjects.SUBJECTS.get(kind or "")
+    if subject is None:
+        return []
+    rows = db.session.execute(select(subject.model).order_by(subject.model.id.desc()).limit(20)).scalars()
+    return [(str(r.id), subject.title(r)) for r in rows]
+
+
+def _rule_form(rule=None):
+    from portal.automation.forms import RuleForm
+    form = RuleForm()
+    if request.method == "GET" and rule is not None and not request.args:
+        form.load_rule(rule)
+    if request.method == "GET" and request.args:  # htmx refresh after changing registro/gatilho
+        form = RuleForm(formdata=request.args)
+    kind = form.subject_type.data
+    form.set_choices(kind, _preview_records(kind))
+    return form
+
+
+@bp.route("/regras/nova", methods=["GET", "POST"])
+@bp.route("/regras/<int:rule_id>", methods=["GET", "POST"])
+@roles_required("admin")
+def rule_edit(rule_id=None):
+    from portal.accounts.services import ServiceError
+    from portal.automation import rules as rule_service
+    from portal.automation import subjects
+    from portal.automation.models import Rule
+
+    rule = db.get_or_404(Rule, rule_id) if rule_id else None
+    form = _rule_form(rule)
+    previews, status = None, 200
+    if request.method == "POST":
+        if not form.validate():
+            status = 422
+        elif request.form.get("action") == "preview":
+            record = subjects.load(form.subject_type.data, int(form.preview_record.data)) \
+                if form.preview_record.data and form.subject_type.data else None
+            previews = rule_service.preview(form.rule_data(), record)
+        else:
+            try:
+                rule = rule_service.save_rule(form.rule_data(), rule)
+            except ServiceError as exc:
+                form.apply_errors(exc.errors)
+                status = 422
+            else:
+                db.session.commit()
+                flash("Régua salva.", "success")
+                return redirect(url_for("automation.rules"))
+    template = "automation/_rule_form.html" if request.htmx else "automation/rule_form.html"
+    return render_template(template, form=form, rule=rule, previews=previews), status
+
+
+@bp.route("/regras/<int:rule_id>/ativa", methods=["POST"])
+@roles_required("admin")
+def rule_toggle(rule_id):
+    from portal.accounts.audit import audit
+    from portal.automation.models import Rule
+    rule = db.get_or_404(Rule, rule_id)
+    rule.active = not rule.active
+    audit("rule.activated" if rule.active else "rule.deactivated", rule)
+    if rule.trigger == "time":
+        from portal import jobs
+        from portal.automation.engine import backfill_rule
+        jobs.enqueue_after_commit(db.session, backfill_rule, rule.id, queue_name="low")
+    db.session.commit()
+    flash(f"Régua {'ativada' if rule.active else 'desativada'}.", "success")
+    return redirect(url_for("automation.rules"))
