@@ -161,6 +161,6 @@ def schedule_tick(now: datetime | None = None) -> list[str]:
         slot = job.latest_slot(now, tz)
         marker = f"portal:periodic:{job.name}:{int(slot.timestamp())}"
         if conn.set(marker, "1", nx=True, ex=job.marker_ttl()):
-            enqueue(job.func, queue_name=job.queue, job_id=f"periodic-{job.name}-{int(slot.timestamp())}")
+            enqueue(job.func, queue_name=job.queue, job_id=f"periodic-{job.name.replace('.', '_')}-{int(slot.timestamp())}")
             started.append(job.name)
     return started

@@ -15,8 +15,9 @@ def digits(value: str | None) -> str:
 def email(value: str | None) -> str:
     value = (value or "").strip().lower()
     try:
-        return validate_email(value, check_deliverability=False).normalized.lower()
+        return validate_email(value, check_deliverability=False, allow_smtputf8=False).normalized.lower()
     except EmailNotValidError as exc:
+        # Non-ASCII mailboxes need SMTPUTF8, which most providers refuse: reject them up front.
         raise InvalidValue("E-mail inválido.") from exc
 
 

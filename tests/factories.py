@@ -1,5 +1,6 @@
 """Factories: realistic people and places so tests read like stories."""
 import itertools
+import unicodedata
 from decimal import Decimal
 
 from validate_docbr import CPF
@@ -15,6 +16,10 @@ FIRST = ["Ana", "Bruno", "Carla", "Diego", "Elaine", "Fábio", "Gisele", "Heitor
 LAST = ["Silva", "Souza", "Oliveira", "Santos", "Pereira", "Lima", "Carvalho", "Ribeiro", "Almeida", "Gomes"]
 
 
+def ascii_fold(text):
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
 def person_name(n):
     return f"{FIRST[n % len(FIRST)]} {LAST[(n // len(FIRST)) % len(LAST)]}"
 
@@ -22,8 +27,7 @@ def person_name(n):
 def make_user(role="broker", team=None, name=None, email=None, password=PASSWORD, **extra):
     n = next(_seq)
     name = name or person_name(n)
-    data = {"name": name, "email": email or f"{name.split()[0].lower()}.{n}@exemplo.com.br".replace("í", "i")
-            .replace("á", "a").replace("é", "e").replace("ó", "o"),
+    data = {"name": name, "email": email or f"{ascii_fold(name.split()[0].lower())}.{n}@exemplo.com.br",
             "role": role, "phone": f"+55119{n:08d}", "team_id": team.id if team else None, **extra}
     if role == "customer" and "cpf" not in data:
         data["cpf"] = CPF().generate()

@@ -76,9 +76,12 @@ def send_delivery(delivery_id: int) -> str:
         return "skipped"
     try:
         provider_id = channels.send(delivery)
-    except channels.ChannelError as exc:
+    except Exception as exc:  # any failure must leave the row retryable, never stuck in "sending"
+        db.session.rollback()
+        delivery = db.session.get(Delivery, delivery_id)
         delivery.status = "failed"
-        delivery.error = str(exc)[:2000]
+        reason = str(exc) if isinstance(exc, channels.ChannelError) else f"{exc.__class__.__name__}: {exc}"
+        delivery.error = reason[:2000]
         db.session.commit()
         current_app.logger.warning("delivery %s failed: %s", delivery_id, exc)
         raise

@@ -40,7 +40,7 @@ def test_normalizers():
     assert normalize.email("  Fulano@Exemplo.COM.br ") == "fulano@exemplo.com.br"
     assert normalize.cpf("529.982.247-25") == "52998224725"
     assert normalize.cnpj("11.222.333/0001-81") == "11222333000181"
-    for fn, bad in [(normalize.phone, "123"), (normalize.email, "sem-arroba"), (normalize.cpf, "111.111.111-11"),
+    for fn, bad in [(normalize.phone, "123"), (normalize.email, "sem-arroba"), (normalize.email, "joão@exemplo.com.br"), (normalize.cpf, "111.111.111-11"),
                     (normalize.cnpj, "11.111.111/1111-11")]:
         with pytest.raises(normalize.InvalidValue):
             fn(bad)
