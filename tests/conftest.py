@@ -36,6 +36,7 @@ def app():
         "WTF_CSRF_ENABLED": False,
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL") or f"sqlite:///{instance}/test.db",
         "JOB_RETRY_INTERVALS": [0, 0, 0],
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # hashing cost is not what these tests measure
         "SERVER_NAME": None,
         "PORTAL_BASE_URL": "http://localhost",
     }

@@ -56,7 +56,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     team: Mapped[Team | None] = relationship(back_populates="members", foreign_keys=[team_id])
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        from flask import current_app
+        self.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
     def check_password(self, password: str) -> bool:
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)

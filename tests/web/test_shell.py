@@ -15,7 +15,9 @@ def test_healthz_ok(client):
 def test_healthz_names_the_failing_part(app, client, monkeypatch):
     import redis
     from portal import jobs
-    broken = redis.Redis(unix_socket_path="/nonexistent/redis.sock")
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+    broken = redis.Redis(unix_socket_path="/nonexistent/redis.sock", retry=Retry(NoBackoff(), 0))
     monkeypatch.setitem(app.extensions, "portal_redis", broken)
     r = client.get("/healthz")
     assert r.status_code == 503 and r.json["status"] == "failing: redis" and r.json["checks"]["database"] == "ok"
