@@ -90,9 +90,12 @@ def run_actions(rule: Rule, kind: str | None, obj, origin: str, event: Event | N
                 if channel in ("sms", "whatsapp") and rule.quiet_hours:
                     allowed = get_calendar().after_quiet_hours(utcnow())
                     not_before = allowed if allowed > utcnow() else None
+                body = render(action.get("body") or "", ctx)
+                if channel == "email":
+                    body += unsubscribe_footer(channel, address)
                 queue_delivery(channel=channel, recipient=address, recipient_name=person.name,
                                subject=render(action.get("subject") or "", ctx) if channel == "email" else None,
-                               body=render(action.get("body") or "", ctx), key=f"{key}:{address}",
+                               body=body, key=f"{key}:{address}",
                                rule_id=rule.id, event_id=getattr(event, "id", None), subject_type=kind,
                                subject_id=subject_id, not_before=not_before)
                 done.append(f"{channel}:{address}")
@@ -130,6 +133,14 @@ def run_actions(rule: Rule, kind: str | None, obj, origin: str, event: Event | N
                          key=key)
             done.append("report")
     return done
+
+
+def unsubscribe_footer(channel: str, address: str) -> str:
+    """LGPD: every automated e-mail says how to stop receiving them."""
+    from portal.automation.services import unsubscribe_token
+    from portal.web.urls import external_url
+    link = external_url("automation.unsubscribe", token=unsubscribe_token(channel, address))
+    return f"\n\n--\nPara não receber mais estas mensagens: {link}"
 
 
 def _json_fields(kind, obj):

@@ -1,6 +1,7 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, FieldList, Form, FormField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import Optional
+from wtforms import (BooleanField, DateField, FieldList, Form, FormField, IntegerField, SelectField,
+                     SelectMultipleField, StringField, TextAreaField)
+from wtforms.validators import DataRequired, Optional, Regexp
 
 from portal.automation import subjects
 from portal.automation.engine import OPERATORS
@@ -99,3 +100,29 @@ class RuleForm(FlaskForm):
             else:
                 target = getattr(self, key)
             target.errors = list(target.errors) + [message]
+
+
+HM = r"^([01]\d|2[0-3]):[0-5]\d$"
+WEEKDAYS = [("0", "Segunda"), ("1", "Terça"), ("2", "Quarta"), ("3", "Quinta"), ("4", "Sexta"), ("5", "Sábado"),
+            ("6", "Domingo")]
+
+
+class CalendarForm(FlaskForm):
+    workdays = SelectMultipleField("Dias úteis", choices=WEEKDAYS)
+    day_start = StringField("Início do expediente", validators=[Regexp(HM, message="Use HH:MM.")])
+    day_end = StringField("Fim do expediente", validators=[Regexp(HM, message="Use HH:MM.")])
+    quiet_start = StringField("Silêncio a partir de", validators=[Regexp(HM, message="Use HH:MM.")])
+    quiet_end = StringField("Silêncio até", validators=[Regexp(HM, message="Use HH:MM.")])
+    national_holidays = BooleanField("Considerar feriados nacionais")
+    state = StringField("UF para feriados estaduais (opcional)")
+
+
+class HolidayForm(FlaskForm):
+    day = DateField("Data", validators=[DataRequired("Informe a data.")])
+    name = StringField("Nome", validators=[DataRequired("Informe o nome do feriado.")])
+
+
+class OptOutForm(FlaskForm):
+    channel = SelectField("Canal", choices=[("email", "E-mail"), ("sms", "SMS"), ("whatsapp", "WhatsApp")])
+    contact = StringField("E-mail ou telefone")
+    reason = StringField("Motivo (opcional)")

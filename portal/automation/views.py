@@ -156,3 +156,123 @@ def rule_toggle(rule_id):
     db.session.commit()
     flash(f"Régua {'ativada' if rule.active else 'desativada'}.", "success")
     return redirect(url_for("automation.rules"))
+
+
+# ---- calendar, holidays, opt-outs -----------------------------------------------------------------
+
+@bp.route("/calendario", methods=["GET", "POST"])
+@roles_required("admin")
+def calendar():
+    from portal.accounts.services import ServiceError
+    from portal.automation.calendar import get_calendar
+    from portal.automation.forms import CalendarForm, HolidayForm
+    from portal.automation.models import CalendarSettings, Holiday
+    from portal.automation.services import save_calendar
+    from portal.web.forms import apply_errors
+
+    row = db.session.execute(select(CalendarSettings).limit(1)).scalar_one_or_none() or CalendarSettings(
+        workdays="0,1,2,3,4", day_start="08:00", day_end="18:00", quiet_start="21:00", quiet_end="08:00",
+        national_holidays=True)
+    form = CalendarForm(obj=row) if request.method == "GET" else CalendarForm()
+    if request.method == "GET":
+        form.workdays.data = row.workdays.split(",")
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            try:
+                save_calendar(form.data)
+            except ServiceError as exc:
+                apply_errors(form, exc)
+            else:
+                db.session.commit()
+                flash("Calendário salvo.", "success")
+                return redirect(url_for("automation.calendar"))
+        status = 422
+    from datetime import date
+    cal = get_calendar()
+    year = date.today().year
+    import holidays as holidays_lib
+    national = sorted(holidays_lib.BR(years=year, subdiv=cal.state or None, language="pt_BR").items()) \
+        if cal.national else []
+    custom = db.session.execute(select(Holiday).order_by(Holiday.day)).scalars().all()
+    return render_template("automation/calendar.html", form=form, holiday_form=HolidayForm(), national=national,
+                           custom=custom, year=year), status
+
+
+@bp.route("/calendario/feriados", methods=["POST"])
+@roles_required("admin")
+def holiday_add():
+    from portal.accounts.services import ServiceError
+    from portal.automation.forms import HolidayForm
+    from portal.automation.services import add_holiday
+    form = HolidayForm()
+    if not form.validate():
+        for errors in form.errors.values():
+            for e in errors:
+                flash(e, "error")
+        return redirect(url_for("automation.calendar")), 303
+    try:
+        add_holiday(form.day.data, form.name.data)
+    except ServiceError as exc:
+        for e in exc.errors.values():
+            flash(e, "error")
+        return redirect(url_for("automation.calendar")), 303
+    db.session.commit()
+    flash("Feriado incluído.", "success")
+    return redirect(url_for("automation.calendar"))
+
+
+@bp.route("/calendario/feriados/<int:holiday_id>/excluir", methods=["POST"])
+@roles_required("admin")
+def holiday_delete(holiday_id):
+    from portal.accounts.audit import audit
+    from portal.automation.models import Holiday
+    row = db.get_or_404(Holiday, holiday_id)
+    audit("holiday.deleted", row, day=row.day.isoformat())
+    db.session.delete(row)
+    db.session.commit()
+    flash("Feriado removido.", "success")
+    return redirect(url_for("automation.calendar"))
+
+
+@bp.route("/descadastros", methods=["GET", "POST"])
+@roles_required("admin")
+def optouts():
+    from portal import normalize
+    from portal.accounts.audit import audit
+    from portal.automation.deliveries import opt_out
+    from portal.automation.forms import OptOutForm
+    from portal.automation.models import OptOut
+    form = OptOutForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            contact = normalize.email(form.contact.data) if form.channel.data == "email" \
+                else normalize.phone(form.contact.data)
+        except normalize.InvalidValue as exc:
+            form.contact.errors = [str(exc)]
+            status = 422
+        else:
+            row = opt_out(form.channel.data, contact, form.reason.data or "registrado pela equipe")
+            audit("optout.created", row, channel=row.channel)
+            db.session.commit()
+            flash("Descadastro registrado: o contato não receberá mais mensagens neste canal.", "success")
+            return redirect(url_for("automation.optouts"))
+    rows = db.session.execute(select(OptOut).order_by(OptOut.created_at.desc()).limit(500)).scalars().all()
+    return render_template("automation/optouts.html", form=form, rows=rows), status
+
+
+@bp.route("/descadastrar/<token>", methods=["GET", "POST"])
+def unsubscribe(token):
+    """Public, no login: the link at the bottom of every rule e-mail (LGPD)."""
+    from portal.automation.deliveries import opt_out
+    from portal.automation.services import read_unsubscribe_token
+    parsed = read_unsubscribe_token(token)
+    if parsed is None:
+        return render_template("automation/unsubscribe.html", invalid=True), 400
+    channel, contact = parsed
+    if request.method == "POST":
+        opt_out(channel, contact, "link de descadastro")
+        db.session.commit()
+        return render_template("automation/unsubscribe.html", done=True, contact=contact)
+    return render_template("automation/unsubscribe.html", contact=contact, token=token)

@@ -13,6 +13,8 @@ MENU = [
     ("Usuários", "admin.users", ("admin", "manager")),
     ("Equipes", "admin.teams", ("admin",)),
     ("Mensagens", "automation.deliveries", ("admin",)),
+    ("Calendário", "automation.calendar", ("admin",)),
+    ("Descadastros", "automation.optouts", ("admin",)),
     ("Tarefas em segundo plano", "admin.jobs", ("admin",)),
     ("Auditoria", "admin.audit", ("admin",)),
 ]
