@@ -68,7 +68,12 @@ def create_app(config: dict | None = None) -> Flask:
     for name in BLUEPRINT_MODULES:
         app.register_blueprint(import_module(name).bp)
 
+    from portal.accounts.cli import users_cli
     from portal.web import setup
+    from portal.web.demo import demo_command
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_command)
 
     setup.init_app(app)
     return app

@@ -57,12 +57,5 @@ def worker_command(burst):
     worker.run(current_app._get_current_object(), burst=burst)
 
 
-from portal.accounts.cli import users_cli  # noqa: E402
-from portal.web.demo import demo_command  # noqa: E402
-
-main.add_command(users_cli)
-main.add_command(demo_command)
-
-
 if __name__ == "__main__":
     main()

@@ -42,7 +42,7 @@ def app():
     }
     application = create_app(config)
     with application.app_context():
-        from flask_migrate import downgrade, upgrade
+        from flask_migrate import upgrade
         if USING_POSTGRES:
             db.drop_all()
             with db.engine.begin() as conn:

@@ -6,7 +6,7 @@ from decimal import Decimal
 from validate_docbr import CPF
 
 from portal.accounts import services
-from portal.accounts.models import Team
+
 from portal.extensions import db
 from portal.realestate.models import Development, Tower, Typology, Unit, UnitBuyer
 

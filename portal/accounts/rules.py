@@ -1,6 +1,6 @@
 """Users as rule subjects: welcome and access messages can be automated like any other record."""
 from portal.accounts.models import User
-from portal.automation.subjects import Contact, SubjectType, manager_of, register_event, register_subject
+from portal.automation.subjects import Contact, SubjectType, register_event, register_subject
 
 register_subject(SubjectType(
     kind="user", model=User, label="Usuário",

@@ -1,6 +1,5 @@
 from flask import Blueprint, render_template
 from flask_login import current_user
-from sqlalchemy import select
 
 from portal.accounts.decorators import roles_required
 from portal.accounts.scope import scoped

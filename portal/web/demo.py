@@ -6,7 +6,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from portal.accounts import services
-from portal.accounts.models import Team, User
+from portal.accounts.models import Team
 from portal.extensions import db
 from portal.realestate.models import Development, Tower, Typology, Unit, UnitBuyer
 

@@ -1,4 +1,3 @@
-from sqlalchemy import select
 
 from portal.accounts.models import User
 from portal.accounts.scope import scoped

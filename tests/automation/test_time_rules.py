@@ -141,7 +141,6 @@ def test_weekly_cron_slot_after_downtime_is_the_latest_only(app):
 
 
 def test_time_rule_follows_a_moved_date(run_jobs):
-    from portal.realestate.models import Unit  # noqa: F401
     with time_machine.travel(at("2026-03-02 10:00"), tick=False):
         user = make_user("broker")
         sms_rule(date_field="last_login_at", offset_amount=2, offset_unit="hours")
