@@ -2,6 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, FieldList, Form, FormField, IntegerField, SelectField,
                      SelectMultipleField, StringField, TextAreaField)
 from wtforms.validators import DataRequired, Optional, Regexp
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.automation import subjects
 from portal.automation.engine import OPERATORS
@@ -108,7 +109,8 @@ WEEKDAYS = [("0", "Segunda"), ("1", "Terça"), ("2", "Quarta"), ("3", "Quinta"),
 
 
 class CalendarForm(FlaskForm):
-    workdays = SelectMultipleField("Dias úteis", choices=WEEKDAYS)
+    workdays = SelectMultipleField("Dias úteis", choices=WEEKDAYS, widget=ListWidget(prefix_label=False),
+                                   option_widget=CheckboxInput())
     day_start = StringField("Início do expediente", validators=[Regexp(HM, message="Use HH:MM.")])
     day_end = StringField("Fim do expediente", validators=[Regexp(HM, message="Use HH:MM.")])
     quiet_start = StringField("Silêncio a partir de", validators=[Regexp(HM, message="Use HH:MM.")])
