@@ -28,7 +28,7 @@ class UserForm(FlaskForm):
     cpf = StringField("CPF", validators=[Optional()])
     role = SelectField("Perfil", choices=list(ROLES.items()))
     team_id = SelectField("Equipe", choices=[], validate_choice=False)
-    password = PasswordField("Senha inicial (opcional — sem ela, enviamos convite por e-mail)", validators=[Optional(),
+    password = PasswordField("Senha inicial", validators=[Optional(),
                              Length(min=8, message="Use ao menos 8 caracteres.")])
 
 

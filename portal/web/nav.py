@@ -15,7 +15,7 @@ MENU = [
     ("Mensagens", "automation.deliveries", ("admin",)),
     ("Calendário", "automation.calendar", ("admin",)),
     ("Descadastros", "automation.optouts", ("admin",)),
-    ("Tarefas em segundo plano", "admin.jobs", ("admin",)),
+    ("Tarefas", "admin.jobs", ("admin",)),
     ("Auditoria", "admin.audit", ("admin",)),
 ]
 CUSTOMER_MENU = [("Minhas unidades", "personalize.portal", ("customer",))]
