@@ -26,6 +26,10 @@ MODULES = [
     "portal.automation.jobs",
     "portal.accounts.rules",
     "portal.realestate.rules",
+    "portal.sequences",
+    "portal.presales.models",
+    "portal.presales.rules",
+    "portal.presales.jobs",
     "portal.reports.models",
     "portal.reports.catalog",
 ]

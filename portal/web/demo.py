@@ -35,7 +35,12 @@ DEVELOPMENTS = [
      "towers": ["Bloco Único"], "typologies": [("Studio", 1, "32.10"), ("2 suítes", 2, "68.00")]},
 ]
 
-DEMO_STEPS = []  # modules append callables (run after the base data, inside one transaction)
+def _module_steps():
+    from portal.presales.demo import load_demo as presales
+    return [presales]
+
+
+DEMO_STEPS = []  # extra callables (run after the base data and the modules', inside one transaction)
 
 
 def _get_or_create(model, lookup: dict, **values):
@@ -89,7 +94,7 @@ def load_demo() -> list[tuple[str, str, str]]:
                                .where(Development.slug == "jardim-das-acacias").order_by(Tower.name, Unit.number)).scalars().first()
     for email in ("cliente@demo.portal", "cliente2@demo.portal"):  # co-buyers of the same unit
         _get_or_create(UnitBuyer, {"unit_id": first.id, "user_id": users[email].id})
-    for step in DEMO_STEPS:
+    for step in _module_steps() + DEMO_STEPS:
         step(users)
     return [(u.role_label, u.email, DEMO_PASSWORD) for u in users.values()]
 

@@ -1,0 +1,10 @@
+from datetime import timedelta
+
+from portal.jobs import periodic
+
+
+@periodic(every=timedelta(minutes=1), queue_name="high")
+def offers_sweep():
+    """Expire overdue offers (if their own job was lost) and apply the online→offline fallback."""
+    from portal.presales.services.distribution import sweep_offers
+    return sweep_offers()

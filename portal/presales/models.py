@@ -1,0 +1,258 @@
+"""Pre-sales: configuration (pipelines, stages, channels, media, loss reasons, custom fields, queues)
+and the lead with its narratives, offers and duplicate keys."""
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.dbtypes import JSONType, TimestampMixin, UTCDateTime, utcnow
+from portal.extensions import db
+
+CUSTOM_FIELD_KINDS = {"text": "Texto", "number": "Número", "date": "Data", "choice": "Lista de opções"}
+INTEREST_LEVELS = {"": "—", "low": "Baixo", "medium": "Médio", "high": "Alto"}
+BUDGET_RANGES = {"": "—", "lt300": "Até R$ 300 mil", "300_600": "R$ 300 a 600 mil", "600_1m": "R$ 600 mil a 1 mi",
+                 "gt1m": "Acima de R$ 1 mi"}
+FIT_LEVELS = {"": "—", "no": "Não combina", "partial": "Combina em parte", "yes": "Combina"}
+TIMEFRAMES = {"": "—", "now": "Imediato", "3m": "Até 3 meses", "6m": "Até 6 meses", "later": "Mais de 6 meses"}
+LEAD_STATUSES = {"open": "Em aberto", "won": "Ganho", "lost": "Perdido"}
+NARRATIVE_KINDS = {"note": "Anotação", "call": "Ligação", "email": "E-mail", "whatsapp": "WhatsApp", "visit": "Visita",
+                   "meeting": "Reunião", "system": "Sistema", "reentry": "Reentrada", "stage": "Mudança de etapa",
+                   "assignment": "Distribuição", "offer": "Oferta", "qualification": "Qualificação"}
+CONTACT_KINDS = ("call", "email", "whatsapp", "visit", "meeting")
+
+
+class Channel(db.Model):
+    __tablename__ = "channels"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    sdr_first: Mapped[bool] = mapped_column(default=False)  # leads from here go to the SDR queue first
+    active: Mapped[bool] = mapped_column(default=True)
+
+    def __str__(self):
+        return self.name
+
+
+class Media(db.Model):
+    __tablename__ = "media"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    def __str__(self):
+        return self.name
+
+
+class LossReason(db.Model):
+    __tablename__ = "loss_reasons"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    def __str__(self):
+        return self.name
+
+
+class Pipeline(db.Model):
+    __tablename__ = "pipelines"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    is_default: Mapped[bool] = mapped_column(default=False)
+    stages: Mapped[list["Stage"]] = relationship(back_populates="pipeline", order_by="Stage.position",
+                                                 cascade="all, delete-orphan")
+
+    def __str__(self):
+        return self.name
+
+
+class Stage(db.Model):
+    __tablename__ = "stages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pipeline_id: Mapped[int] = mapped_column(ForeignKey("pipelines.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    position: Mapped[int] = mapped_column(default=0)
+    color: Mapped[str] = mapped_column(String(7), default="#64748b")
+    is_sdr: Mapped[bool] = mapped_column(default=False)
+    is_won: Mapped[bool] = mapped_column(default=False)
+    is_lost: Mapped[bool] = mapped_column(default=False)
+    sla_minutes: Mapped[int | None] = mapped_column(Integer)
+    required_fields: Mapped[list] = mapped_column(JSONType, default=list)  # lead attribute or "custom:<key>"
+
+    pipeline: Mapped[Pipeline] = relationship(back_populates="stages")
+
+    def __str__(self):
+        return self.name
+
+
+class CustomField(db.Model):
+    __tablename__ = "lead_custom_fields"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), unique=True)
+    label: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(10), default="text")
+    choices: Mapped[list] = mapped_column(JSONType, default=list)
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class PresalesSettings(db.Model):
+    """Duplicate-blocking rules (regras de bloqueio) — one row."""
+    __tablename__ = "presales_settings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedup_same_development_only: Mapped[bool] = mapped_column(default=False)
+    dedup_closed_days: Mapped[int] = mapped_column(default=30)  # lost/won within N days still block
+
+
+class Queue(TimestampMixin, db.Model):
+    __tablename__ = "queues"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(10), default="broker")  # broker | sdr
+    mode: Mapped[str] = mapped_column(String(10), default="offline")  # offline | online
+    active: Mapped[bool] = mapped_column(default=True)
+    offer_minutes: Mapped[int] = mapped_column(default=5)
+    fallback_minutes: Mapped[int | None] = mapped_column(Integer)  # waiting this long → offline rotation
+    development_ids: Mapped[list] = mapped_column(JSONType, default=list)  # empty: any development
+    channel_ids: Mapped[list] = mapped_column(JSONType, default=list)  # empty: any channel
+    position: Mapped[int] = mapped_column(default=0)
+
+    members: Mapped[list["QueueMember"]] = relationship(back_populates="queue", order_by="QueueMember.position",
+                                                        cascade="all, delete-orphan")
+
+    def __str__(self):
+        return self.name
+
+
+class QueueMember(db.Model):
+    __tablename__ = "queue_members"
+    __table_args__ = (UniqueConstraint("queue_id", "user_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    weight: Mapped[int] = mapped_column(default=1)
+    paused: Mapped[bool] = mapped_column(default=False)
+    assigned_count: Mapped[int] = mapped_column(default=0)  # assignments through this queue (fairness)
+    checked_in: Mapped[bool] = mapped_column(default=False)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    queue: Mapped[Queue] = relationship(back_populates="members")
+    user = relationship("User")
+
+
+class Lead(TimestampMixin, db.Model):
+    __tablename__ = "leads"
+    __scope__ = ("owner", "owner_id", "sdr_id")
+    __table_args__ = (Index("ix_leads_stage_status", "stage_id", "status"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(160))
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    development_id: Mapped[int | None] = mapped_column(ForeignKey("developments.id"), index=True)
+    channel_id: Mapped[int | None] = mapped_column(ForeignKey("channels.id"), index=True)
+    media_id: Mapped[int | None] = mapped_column(ForeignKey("media.id"), index=True)
+    pipeline_id: Mapped[int] = mapped_column(ForeignKey("pipelines.id"), index=True)
+    stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id"), index=True)
+    status: Mapped[str] = mapped_column(String(10), default="open", index=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    sdr_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    queue_id: Mapped[int | None] = mapped_column(ForeignKey("queues.id"), index=True)  # waiting/offered in
+    message: Mapped[str] = mapped_column(Text, default="")
+    extra: Mapped[dict] = mapped_column(JSONType, default=dict)
+    custom: Mapped[dict] = mapped_column(JSONType, default=dict)
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # LGPD consent on public forms
+    interest_level: Mapped[str] = mapped_column(String(10), default="")
+    budget_range: Mapped[str] = mapped_column(String(10), default="")
+    fit: Mapped[str] = mapped_column(String(10), default="")
+    timeframe: Mapped[str] = mapped_column(String(10), default="")
+    qualification_score: Mapped[int] = mapped_column(default=0)
+    loss_reason_id: Mapped[int | None] = mapped_column(ForeignKey("loss_reasons.id"))
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    stage_entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    first_response_due: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    development = relationship("Development")
+    channel: Mapped[Channel | None] = relationship()
+    media: Mapped[Media | None] = relationship()
+    pipeline: Mapped[Pipeline] = relationship()
+    stage: Mapped[Stage] = relationship()
+    owner = relationship("User", foreign_keys=[owner_id])
+    sdr = relationship("User", foreign_keys=[sdr_id])
+    queue: Mapped[Queue | None] = relationship()
+    loss_reason: Mapped[LossReason | None] = relationship()
+    narratives: Mapped[list["Narrative"]] = relationship(back_populates="lead", order_by="Narrative.id.desc()",
+                                                         cascade="all, delete-orphan")
+
+    @property
+    def status_label(self):
+        return LEAD_STATUSES.get(self.status, self.status)
+
+    def __str__(self):
+        return f"{self.number} — {self.name}"
+
+
+class Narrative(db.Model):
+    """Append-only history of a lead (narrativa / movimentação)."""
+    __tablename__ = "narratives"
+    __table_args__ = (Index("ix_narratives_lead", "lead_id", "created_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20), default="note")
+    body: Mapped[str] = mapped_column(Text, default="")
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    channel_id: Mapped[int | None] = mapped_column(ForeignKey("channels.id"))
+    media_id: Mapped[int | None] = mapped_column(ForeignKey("media.id"))
+    data: Mapped[dict] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    lead: Mapped[Lead] = relationship(back_populates="narratives")
+    author = relationship("User")
+    channel: Mapped[Channel | None] = relationship()
+    media: Mapped[Media | None] = relationship()
+
+    @property
+    def kind_label(self):
+        return NARRATIVE_KINDS.get(self.kind, self.kind)
+
+
+class LeadContactKey(db.Model):
+    """Database guarantee for duplicate blocking: one row per normalized e-mail/phone (and development
+    when blocking is per development); the unique index makes concurrent intakes collide, not duplicate."""
+    __tablename__ = "lead_contact_keys"
+    __table_args__ = (UniqueConstraint("key", "scope"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(280))
+    scope: Mapped[int] = mapped_column(default=0)  # development id, or 0 for "any development"
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+
+
+class Offer(db.Model):
+    """Online roleta: a lead offered to one member for a few minutes."""
+    __tablename__ = "lead_offers"
+    __table_args__ = (Index("ix_lead_offers_pending", "status", "expires_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending accepted declined expired
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    lead: Mapped[Lead] = relationship()
+    user = relationship("User")
+
+
+class ApiClient(TimestampMixin, db.Model):
+    """A system allowed to post leads; only the token's SHA-256 is stored."""
+    __tablename__ = "api_clients"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_prefix: Mapped[str] = mapped_column(String(12))
+    active: Mapped[bool] = mapped_column(default=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

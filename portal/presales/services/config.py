@@ -1,0 +1,28 @@
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.presales.models import Channel, Media, Pipeline, PresalesSettings
+
+
+def get_settings() -> PresalesSettings:
+    row = db.session.execute(select(PresalesSettings).limit(1)).scalar_one_or_none()
+    if row is None:
+        row = PresalesSettings()
+        db.session.add(row)
+        db.session.flush()
+    return row
+
+
+def default_pipeline() -> Pipeline | None:
+    return db.session.execute(select(Pipeline).order_by(Pipeline.is_default.desc(), Pipeline.id).limit(1)).scalar()
+
+
+def channel_by_slug(slug: str) -> Channel | None:
+    return db.session.execute(select(Channel).where(Channel.slug == (slug or "").strip().lower())).scalar()
+
+
+def media_by_name(value: str | None) -> Media | None:
+    value = (value or "").strip().lower()
+    if not value:
+        return None
+    return db.session.execute(select(Media).where((Media.slug == value) | (db.func.lower(Media.name) == value))).scalar()
