@@ -15,6 +15,9 @@ BLUEPRINT_MODULES = [
     "portal.automation.views",
     "portal.reports.views",
     "portal.presales.views",
+    "portal.presales.admin",
+    "portal.presales.api",
+    "portal.presales.public",
     "portal.personalize.views",
     "portal.cs.views",
 ]

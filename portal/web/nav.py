@@ -5,6 +5,7 @@ ALL_STAFF = ("admin", "manager", "sdr", "broker", "csm", "cs_leader", "personali
 MENU = [
     ("Início", "web.home", ALL_STAFF),
     ("Pré-vendas", "presales.home", ("admin", "manager", "sdr", "broker")),
+    ("Config. pré-vendas", "presales_admin.index", ("admin", "manager")),
     ("Personalização", "personalize.home", ("admin", "personalization")),
     ("Sucesso do cliente", "cs.home", ("admin", "csm", "cs_leader")),
     ("Empreendimentos", "realestate.developments", ("admin", "manager", "personalization")),
