@@ -101,7 +101,8 @@ def user_edit(user_id):
             flash("Usuário atualizado.", "success")
             return redirect(url_for("admin.users"))
     status = 422 if request.method == "POST" else 200
-    return render_template("admin/user_form.html", form=form, user=user), status
+    from portal.automation.timeline import timeline
+    return render_template("admin/user_form.html", form=form, user=user, entries=timeline("user", user.id)), status
 
 
 @bp.route("/usuarios/<int:user_id>/ativo", methods=["POST"])

@@ -81,3 +81,11 @@ def test_broker_cannot_open_admin_screens(client, login_as):
     login_as(make_user("broker"))
     assert client.get("/admin/usuarios").status_code == 403
     assert client.get("/admin/equipes").status_code == 403
+
+
+def test_user_page_shows_the_timeline_of_events_and_messages(client, login_as):
+    admin = make_user("admin")
+    broker = make_user("broker")
+    login_as(admin)
+    html = client.get(f"/admin/usuarios/{broker.id}").get_data(as_text=True)
+    assert 'id="timeline"' in html and "Usuário criado" in html
