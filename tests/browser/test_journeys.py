@@ -206,7 +206,7 @@ def test_admin_screens_and_password_reset_request(page):
     expect(page.get_by_role("heading", name="Zona Sul")).to_be_visible()
     expect(page.get_by_text("Bruna Corretora — Corretor")).to_be_visible()
     page.shot("team-form")
-    go_to(page, "Tarefas em segundo plano")
+    go_to(page, "Tarefas")
     expect(page.get_by_role("heading", name="Tarefas em segundo plano")).to_be_visible()
     page.shot("jobs")
     go_to(page, "Auditoria")
