@@ -76,7 +76,10 @@ class Stage(db.Model):
     is_sdr: Mapped[bool] = mapped_column(default=False)
     is_won: Mapped[bool] = mapped_column(default=False)
     is_lost: Mapped[bool] = mapped_column(default=False)
-    sla_minutes: Mapped[int | None] = mapped_column(Integer)
+    sla_minutes: Mapped[int | None] = mapped_column(Integer)  # first response, after assignment
+    max_minutes: Mapped[int | None] = mapped_column(Integer)  # longest a lead may stay in this stage
+    requires_schedule: Mapped[bool] = mapped_column(default=False)  # entering asks for a date/time (agendamento)
+    handoff: Mapped[bool] = mapped_column(default=False)  # entering sends the lead to the sales CRM
     required_fields: Mapped[list] = mapped_column(JSONType, default=list)  # lead attribute or "custom:<key>"
 
     pipeline: Mapped[Pipeline] = relationship(back_populates="stages")
@@ -143,7 +146,9 @@ class QueueMember(db.Model):
 class Lead(TimestampMixin, db.Model):
     __tablename__ = "leads"
     __scope__ = ("owner", "owner_id", "sdr_id")
-    __table_args__ = (Index("ix_leads_stage_status", "stage_id", "status"),)
+    __table_args__ = (Index("ix_leads_stage_status", "stage_id", "status"),
+                      Index("ix_leads_sla_due", "sla_breached_at", "first_response_due"),
+                      Index("ix_leads_stage_due", "stage_breached_at", "stage_due_at"))
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(160))
@@ -174,6 +179,19 @@ class Lead(TimestampMixin, db.Model):
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    stage_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sla_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    stage_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    working_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # "atender pendentes" lease
+    working_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    handoff_status: Mapped[str | None] = mapped_column(String(10))  # pending | sent | failed
+    handoff_error: Mapped[str | None] = mapped_column(Text)
+    handoff_attempts: Mapped[int] = mapped_column(default=0)
+    external_id: Mapped[str | None] = mapped_column(String(80), index=True)
+    sales_status: Mapped[str | None] = mapped_column(String(60))
+    negotiated_value_cents: Mapped[int | None] = mapped_column(Integer)
 
     development = relationship("Development")
     channel: Mapped[Channel | None] = relationship()
@@ -256,3 +274,62 @@ class ApiClient(TimestampMixin, db.Model):
     token_prefix: Mapped[str] = mapped_column(String(12))
     active: Mapped[bool] = mapped_column(default=True)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Schedule(TimestampMixin, db.Model):
+    """An agreed date/time on a lead (agendamento: visit, call back)."""
+    __tablename__ = "lead_schedules"
+    __scope__ = ("owner", "owner_id")
+    __table_args__ = (Index("ix_lead_schedules_pending", "owner_id", "done_at", "scheduled_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(20), default="call")  # call | visit | meeting
+    scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(Text, default="")
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    lead: Mapped[Lead] = relationship()
+    owner = relationship("User")
+
+
+class Campaign(TimestampMixin, db.Model):
+    """Oferta ativa: a segment of existing leads worked again through a queue with a script."""
+    __tablename__ = "campaigns"
+    __scope__ = ("owner", "created_by_id")
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(160))
+    filters: Mapped[dict] = mapped_column(JSONType, default=dict)
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id"))
+    script: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(10), default="draft")  # draft | running | done
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    launched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    queue: Mapped[Queue] = relationship()
+    created_by = relationship("User")
+
+
+class CampaignLead(db.Model):
+    __tablename__ = "campaign_leads"
+    __table_args__ = (UniqueConstraint("campaign_id", "lead_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    outcome: Mapped[str] = mapped_column(String(12), default="assigned")  # assigned | skipped
+    skip_reason: Mapped[str | None] = mapped_column(String(120))
+    stage_position: Mapped[int] = mapped_column(default=0)  # where the lead was when the campaign took it
+
+    lead: Mapped[Lead] = relationship()
+    user = relationship("User")
+
+
+class InboundEvent(db.Model):
+    """Replay protection for signed inbound webhooks: each event id is accepted once."""
+    __tablename__ = "inbound_events"
+    __table_args__ = (UniqueConstraint("source", "event_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(40))
+    event_id: Mapped[str] = mapped_column(String(120))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
