@@ -18,6 +18,7 @@ BLUEPRINT_MODULES = [
     "portal.presales.admin",
     "portal.presales.api",
     "portal.presales.public",
+    "portal.presales.webhooks",
     "portal.personalize.views",
     "portal.cs.views",
 ]

@@ -47,6 +47,10 @@ class Config:
     WHATSAPP_API_TOKEN = os.environ.get("WHATSAPP_API_TOKEN", "")
     HTTP_TIMEOUT = int(os.environ.get("HTTP_TIMEOUT", "15"))
     WEBHOOK_SECRET = os.environ.get("WEBHOOK_SECRET", "")
+    # Sales CRM handoff (VIMOB or any): leads entering a handoff stage are POSTed here, HMAC-signed.
+    SALES_CRM_URL = os.environ.get("SALES_CRM_URL", "")
+    SALES_CRM_SECRET = os.environ.get("SALES_CRM_SECRET", "")
+    SALES_CRM_TOLERANCE_SECONDS = int(os.environ.get("SALES_CRM_TOLERANCE_SECONDS", "300"))
 
     OUTBOX_DIR = os.environ.get("OUTBOX_DIR", str(INSTANCE / "outbox"))
     REPORTS_DIR = os.environ.get("REPORTS_DIR", str(INSTANCE / "reports"))

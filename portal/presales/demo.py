@@ -1,6 +1,7 @@
 """Pre-sales defaults and demo data: a funnel, channels, media, loss reasons, queues and some leads."""
 from sqlalchemy import select
 
+from portal.automation.models import Rule
 from portal.extensions import db
 from portal.presales.models import Channel, LossReason, Media, Pipeline, Queue, QueueMember, Stage
 
@@ -44,8 +45,24 @@ def ensure_defaults() -> Pipeline:
             pipeline.stages.append(Stage(name=name, color=color, is_sdr=sdr, is_won=won, is_lost=lost,
                                          sla_minutes=sla, required_fields=req, position=pos))
         db.session.add(pipeline)
+    if _get(Rule, name="SLA estourado: avisar responsável e gestor") is None:
+        db.session.add(Rule(name="SLA estourado: avisar responsável e gestor", active=True, subject_type="lead",
+                            trigger="event", event_type="lead.sla_breached", conditions=[], actions=SLA_ACTIONS))
     db.session.flush()
     return pipeline
+
+
+SLA_ACTIONS = [
+    {"type": "notify", "to": "owner", "subject": "SLA estourado: {{ lead.number }}",
+     "body": "{{ lead.name }} está sem resposta desde {{ lead.first_response_due|data_hora }}."},
+    {"type": "notify", "to": "manager", "subject": "SLA estourado na equipe: {{ lead.number }}",
+     "body": "Responsável: {{ lead.owner.name }}"},
+    {"type": "message", "channel": "email", "to": "owner", "subject": "SLA estourado: {{ lead.number }} — {{ lead.name }}",
+     "body": "Olá {{ responsavel.nome }},\n\no lead {{ lead.number }} ({{ lead.name }}) passou do prazo de "
+             "primeira resposta. Abra: {{ link }}"},
+    {"type": "message", "channel": "email", "to": "manager", "subject": "SLA estourado na equipe: {{ lead.number }}",
+     "body": "O lead {{ lead.number }} de {{ responsavel.nome }} passou do prazo de primeira resposta. {{ link }}"},
+]
 
 
 def load_demo(users: dict) -> None:

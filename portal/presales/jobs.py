@@ -8,3 +8,10 @@ def offers_sweep():
     """Expire overdue offers (if their own job was lost) and apply the online→offline fallback."""
     from portal.presales.services.distribution import sweep_offers
     return sweep_offers()
+
+
+@periodic(every=timedelta(minutes=1), queue_name="high")
+def sla_sweep():
+    """Breached first-response and stage clocks → lead.sla_breached, once each."""
+    from portal.presales.services.sla import sweep
+    return sweep()

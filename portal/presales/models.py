@@ -2,7 +2,7 @@
 and the lead with its narratives, offers and duplicate keys."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.dbtypes import JSONType, TimestampMixin, UTCDateTime, utcnow
@@ -19,6 +19,8 @@ NARRATIVE_KINDS = {"note": "Anotação", "call": "Ligação", "email": "E-mail",
                    "meeting": "Reunião", "system": "Sistema", "reentry": "Reentrada", "stage": "Mudança de etapa",
                    "assignment": "Distribuição", "offer": "Oferta", "qualification": "Qualificação"}
 CONTACT_KINDS = ("call", "email", "whatsapp", "visit", "meeting")
+SLA_OPEN = "status = 'open' AND first_response_at IS NULL AND sla_breached_at IS NULL"
+STAGE_OPEN = "status = 'open' AND stage_breached_at IS NULL"
 
 
 class Channel(db.Model):
@@ -147,8 +149,11 @@ class Lead(TimestampMixin, db.Model):
     __tablename__ = "leads"
     __scope__ = ("owner", "owner_id", "sdr_id")
     __table_args__ = (Index("ix_leads_stage_status", "stage_id", "status"),
-                      Index("ix_leads_sla_due", "sla_breached_at", "first_response_due"),
-                      Index("ix_leads_stage_due", "stage_breached_at", "stage_due_at"))
+                      # Partial indexes: the SLA sweep reads only open clocks that have not breached yet.
+                      Index("ix_leads_sla_due", "first_response_due", sqlite_where=text(SLA_OPEN),
+                            postgresql_where=text(SLA_OPEN)),
+                      Index("ix_leads_stage_due", "stage_due_at", sqlite_where=text(STAGE_OPEN),
+                            postgresql_where=text(STAGE_OPEN)))
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(160))

@@ -6,7 +6,6 @@ the same turn. Fairness: the next member is the one with the lowest (assigned + 
 """
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import select, update
 
 from portal import jobs

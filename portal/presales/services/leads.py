@@ -69,8 +69,50 @@ def missing_fields(lead: Lead, stage: Stage) -> dict[str, str]:
     return missing
 
 
+def _apply_contact(lead: Lead, field: str, raw: str) -> None:
+    """A phone/e-mail typed in the stage form: normalized, and its duplicate key held by this lead."""
+    from sqlalchemy.exc import IntegrityError
+
+    from portal import normalize
+    from portal.presales.models import LeadContactKey
+    from portal.presales.services import dedup
+    from portal.presales.services.config import get_settings
+    try:
+        value = getattr(normalize, field)(raw)
+    except normalize.InvalidValue as exc:
+        raise ServiceError({field: str(exc)}) from None
+    if value == getattr(lead, field):
+        return
+    settings = get_settings()
+    keys = dedup.contact_keys(value if field == "email" else None, value if field == "phone" else None,
+                              lead.development_id, settings)
+    other = dedup.find_blocking(keys, settings)
+    if other is not None and other.id != lead.id:
+        raise ServiceError({field: f"{REQUIRABLE[field]} já pertence ao lead {other.number}."})
+    try:
+        with db.session.begin_nested():
+            for key, scope in keys:
+                if other is None:
+                    db.session.add(LeadContactKey(key=key, scope=scope, lead_id=lead.id))
+            db.session.flush()
+    except IntegrityError:
+        raise ServiceError({field: f"{REQUIRABLE[field]} já pertence a outro lead."}) from None
+    setattr(lead, field, value)
+
+
 def apply_values(lead: Lead, values: dict) -> None:
     """Set qualification/contact/custom values typed in the stage form or the lead page."""
+    from portal.presales.models import Media
+    from portal.realestate.models import Development
+    for field in ("email", "phone"):
+        if (values.get(field) or "").strip():
+            _apply_contact(lead, field, values[field])
+    for field, model in (("development_id", Development), ("media_id", Media)):
+        if values.get(field):
+            row = db.session.get(model, int(values[field])) if str(values[field]).isdigit() else None
+            if row is None:
+                raise ServiceError({field: "Opção inválida."})
+            setattr(lead, field, row.id)
     for field, options in QUALIFICATION.items():
         if field in values:
             if values[field] not in options:
@@ -102,17 +144,28 @@ def move_to_stage(lead: Lead, stage: Stage, actor, values: dict | None = None,
         reopen = True
     else:
         reopen = False
+    values = dict(values or {})
+    when = values.pop("scheduled_at", None)
+    schedule_kind = values.pop("schedule_kind", None) or "visit"
     if values:
         apply_values(lead, values)
     missing = missing_fields(lead, stage)
     if stage.is_lost and not loss_reason_id:
         missing["loss_reason_id"] = "Informe o motivo da perda."
+    if stage.requires_schedule and stage.id != lead.stage_id and when is None:
+        missing["scheduled_at"] = f"Informe data e hora do agendamento para entrar em “{stage.name}”."
     if missing:
         raise ServiceError(missing)
     if stage.id == lead.stage_id:
         return lead
     previous = lead.stage
-    lead.stage, lead.stage_id, lead.stage_entered_at = stage, stage.id, utcnow()
+    if when is not None:
+        from portal.presales.services.schedules import add_schedule
+        add_schedule(lead, actor, schedule_kind, when)
+    from portal.presales.services.sla import stage_due
+    now = utcnow()
+    lead.stage, lead.stage_id, lead.stage_entered_at = stage, stage.id, now
+    lead.stage_due_at, lead.stage_breached_at = stage_due(stage, now), None
     if stage.is_lost:
         _close(lead, "lost", actor, db.session.get(LossReason, loss_reason_id))
     elif stage.is_won:
@@ -123,6 +176,11 @@ def move_to_stage(lead: Lead, stage: Stage, actor, values: dict | None = None,
                   to_stage=stage.id)
     db.session.flush()
     publish("lead.stage_changed", lead, actor=actor, from_stage=previous.name, to_stage=stage.name)
+    if stage.handoff:
+        from portal.presales.services.handoff import request_handoff
+        request_handoff(lead)
+    from portal.automation.engine import schedule as schedule_rules
+    schedule_rules(lead)
     return lead
 
 
