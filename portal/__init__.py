@@ -19,6 +19,8 @@ BLUEPRINT_MODULES = [
     "portal.presales.api",
     "portal.presales.public",
     "portal.presales.webhooks",
+    "portal.presales.dashboard",
+    "portal.presales.work",
     "portal.personalize.views",
     "portal.cs.views",
 ]
@@ -34,6 +36,7 @@ MODULES = [
     "portal.presales.models",
     "portal.presales.rules",
     "portal.presales.jobs",
+    "portal.presales.reports",
     "portal.reports.models",
     "portal.reports.catalog",
 ]

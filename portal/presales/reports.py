@@ -1,0 +1,1 @@
+"""The three standard pre-sales reports (PDF/CSV through portal.reports)."""
