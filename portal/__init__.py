@@ -37,6 +37,10 @@ MODULES = [
     "portal.presales.rules",
     "portal.presales.jobs",
     "portal.presales.reports",
+    "portal.personalize.models",
+    "portal.personalize.rules",
+    "portal.cs.models",
+    "portal.cs.rules",
     "portal.reports.models",
     "portal.reports.catalog",
 ]

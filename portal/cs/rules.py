@@ -1,0 +1,1 @@
+"""cs: events, subjects and periodic jobs the module declares."""

@@ -1,0 +1,1 @@
+"""personalize models (tables)."""

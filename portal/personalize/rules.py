@@ -1,0 +1,1 @@
+"""personalize: events, subjects and periodic jobs the module declares."""
