@@ -19,6 +19,7 @@ from portal.automation.calendar import get_calendar
 from portal.automation.deliveries import send_delivery
 from portal.automation.models import Delivery, DueItem, Event, Rule
 from portal.automation.templating import TemplateProblem
+from portal.accounts.services import ServiceError
 from portal.dbtypes import utcnow
 from portal.extensions import db
 
@@ -73,11 +74,15 @@ def conditions_hold(rule: Rule, obj) -> bool:
 
 def _run_rule(rule: Rule, kind, obj, origin: str, event=None) -> str | None:
     """Run one rule inside a savepoint; a broken template fails that rule only, with its reason."""
+    rule.last_run_at = utcnow()
     try:
         with db.session.begin_nested():
             run_actions(rule, kind, obj, origin, event)
-    except TemplateProblem as exc:
+    except (TemplateProblem, ServiceError) as exc:  # a misconfigured rule fails alone, with its reason
+        rule.last_error = f"{utcnow():%Y-%m-%d %H:%M} UTC: {exc}"
+        current_app.logger.warning("rule %s failed: %s", rule.id, exc)
         return f"Régua “{rule.name}”: {exc}"
+    rule.last_error = None
     return None
 
 

@@ -44,6 +44,8 @@ class Rule(TimestampMixin, db.Model):
     next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     conditions: Mapped[list] = mapped_column(JSONType, default=list)
     actions: Mapped[list] = mapped_column(JSONType, default=list)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)  # why the last run failed, shown in the rule list
 
 
 class DueItem(db.Model):
