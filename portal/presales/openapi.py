@@ -1,0 +1,222 @@
+"""OpenAPI 3.0 description of the lead intake API, written by hand to say exactly what api.py does.
+
+tests/presales/test_api.py checks the two against each other: the schema's example posts to 201, every
+documented status code is produced by a real request, and the limits here are the ones api.py enforces.
+"""
+from copy import deepcopy
+
+from portal.presales.api import MAX_BODY, MAX_WEBHOOK_LEADS
+from portal.presales.services.intake import MAX_MESSAGE
+
+LEAD_NUMBER = {"type": "string", "pattern": r"^L-\d{6,}$", "example": "L-000123"}
+FIELD_ERRORS = {"type": "object", "additionalProperties": {"type": "string"},
+                "description": "Campo → mensagem em português. Campos possíveis: name, email, phone, contact "
+                               "(nem e-mail nem telefone), development, channel, media, message, extra, "
+                               "leads, pipeline, e qualquer campo desconhecido.",
+                "example": {"email": "E-mail inválido.", "development": "Empreendimento desconhecido: x."}}
+
+
+def _error(description: str, example_message: str) -> dict:
+    return {"description": description, "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/Error"},
+        "example": {"error": "…", "message": example_message}}}}
+
+
+COMMON_ERRORS = {
+    "400": _error("JSON malformado, ou o corpo não é um objeto JSON.", "JSON malformado: Expecting value…"),
+    "401": {**_error("Token ausente, inválido ou revogado. Nada foi gravado.", "Token de API inválido."),
+            "headers": {"WWW-Authenticate": {"schema": {"type": "string"}, "example": 'Bearer realm="portal"'}}},
+    "413": _error(f"Corpo acima de {MAX_BODY // 1024} KB (pelo Content-Length ou pelo tamanho real).",
+                  f"O corpo passa do limite de {MAX_BODY // 1024} KB."),
+    "415": _error("Content-Type não é application/json (ou +json).",
+                  "Envie o corpo como JSON (Content-Type: application/json)."),
+    "422": {"description": "Dados inválidos: um mapa campo → mensagem. Nada foi gravado.",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ValidationError"}}}},
+    "429": _error("Limite de requisições por token excedido (padrão: 30 por minuto). Tente de novo mais tarde.",
+                  "Você fez muitas tentativas em pouco tempo. Aguarde um minuto e tente de novo."),
+}
+
+LEAD_EXAMPLE = {"name": "Fernanda Rocha", "email": "fernanda.rocha@exemplo.com.br", "phone": "+55 11 98765-4321",
+                "development": "jardim-europa", "channel": "api", "media": "google",
+                "message": "Gostaria de agendar uma visita.", "extra": {"utm_campaign": "lancamento"}}
+
+SCHEMAS = {
+    "LeadIn": {
+        "type": "object",
+        "description": "Um contato. Informe e-mail ou telefone (ou os dois). Campos fora desta lista são "
+                     "recusados (422); use `extra` para dados livres.",
+        "additionalProperties": False,
+        "required": ["name"],
+        "anyOf": [{"required": ["email"]}, {"required": ["phone"]}],
+        "properties": {
+            "name": {"type": "string", "maxLength": 160, "description": "Nome (espaços repetidos são unidos)."},
+            "email": {"type": "string", "format": "email", "nullable": True,
+                      "description": "Guardado em minúsculas, sem espaços."},
+            "phone": {"type": "string", "nullable": True,
+                      "description": "Qualquer formato brasileiro ou internacional; guardado em E.164 "
+                                     "(+5511987654321)."},
+            "development": {"type": "string", "nullable": True,
+                            "description": "Slug do empreendimento (ou seu id numérico)."},
+            "channel": {"type": "string", "default": "api", "nullable": True,
+                        "description": "Slug de um canal de entrada ativo: site, api, portal, email, rdstation, "
+                                       "manual, whatsapp, ou outro cadastrado."},
+            "media": {"type": "string", "nullable": True,
+                      "description": "Slug ou nome de uma mídia cadastrada (google, instagram, facebook, outdoor, "
+                                     "indicacao, portal-imobiliario, outros…)."},
+            "message": {"type": "string", "maxLength": MAX_MESSAGE, "nullable": True},
+            "extra": {"type": "object", "additionalProperties": True, "nullable": True,
+                      "description": "Dados livres guardados com o lead. A chave `api_client` é preenchida pelo "
+                                     "Portal com o nome do cliente de API."},
+        },
+        "example": LEAD_EXAMPLE,
+    },
+    "LeadCreated": {
+        "type": "object", "required": ["number", "status", "owner"], "additionalProperties": False,
+        "properties": {"number": LEAD_NUMBER, "status": {"type": "string", "enum": ["created"]},
+                       "owner": {"type": "string", "nullable": True,
+                                 "description": "Nome do responsável; null enquanto o lead aguarda ou é "
+                                                "oferecido numa fila online."}},
+        "example": {"number": "L-000123", "status": "created", "owner": "Bruna Corretora"},
+    },
+    "LeadDuplicate": {
+        "type": "object", "required": ["number", "status"], "additionalProperties": False,
+        "description": "O contato já tem um lead aberto (ou fechado há poucos dias): nenhum lead novo; a entrada "
+                       "vira uma reentrada no lead existente, cujo responsável é avisado.",
+        "properties": {"number": LEAD_NUMBER, "status": {"type": "string", "enum": ["duplicate"]}},
+        "example": {"number": "L-000098", "status": "duplicate"},
+    },
+    "Error": {
+        "type": "object", "required": ["error", "message"],
+        "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
+    },
+    "ValidationError": {
+        "type": "object", "required": ["error", "message", "errors"],
+        "properties": {"error": {"type": "string"}, "message": {"type": "string"}, "errors": FIELD_ERRORS},
+        "example": {"error": "Dados inválidos", "message": "Revise os campos indicados em errors.",
+                    "errors": {"contact": "Informe e-mail ou telefone."}},
+    },
+    "RDStationLead": {
+        "type": "object", "additionalProperties": True,
+        "description": "Um contato no formato do webhook de conversão do RD Station Marketing. Nome ausente → "
+                       "o e-mail. Telefone: mobile_phone, senão personal_phone; um telefone inválido é ignorado "
+                       "(com aviso em warnings) quando há e-mail. Identificador de conversão: "
+                       "conversion_identifier ou last_conversion.content.identificador — se for o slug de um "
+                       "empreendimento (ou contiver um como palavras inteiras), o lead vai para ele; senão vale o "
+                       "parâmetro development da URL. Origem: traffic_source ou "
+                       "last_conversion.conversion_origin.source → mídia pelo slug ou nome, ou uma mídia cujo "
+                       "slug aparece na origem (\"Busca Paga | Google\" → google), senão outros.",
+        "properties": {
+            "name": {"type": "string"}, "email": {"type": "string"},
+            "personal_phone": {"type": "string"}, "mobile_phone": {"type": "string"},
+            "conversion_identifier": {"type": "string"}, "traffic_source": {"type": "string"},
+            "last_conversion": {"type": "object", "properties": {
+                "content": {"type": "object", "properties": {"identificador": {"type": "string"},
+                                                            "mensagem": {"type": "string"}}},
+                "conversion_origin": {"type": "object", "properties": {"source": {"type": "string"},
+                                                                      "medium": {"type": "string"},
+                                                                      "campaign": {"type": "string"}}}}},
+            "first_conversion": {"type": "object"},
+        },
+    },
+    "RDStationPayload": {
+        "type": "object", "required": ["leads"],
+        "properties": {"leads": {"type": "array", "minItems": 1, "maxItems": MAX_WEBHOOK_LEADS,
+                                 "items": {"$ref": "#/components/schemas/RDStationLead"}}},
+        "example": {"leads": [{"name": "Ricardo Nunes", "email": "ricardo.nunes@exemplo.com.br",
+                               "personal_phone": "(11) 98765-0002",
+                               "last_conversion": {"content": {"identificador": "jardim-europa"},
+                                                   "conversion_origin": {"source": "Instagram"}}}]},
+    },
+    "RDStationResult": {
+        "type": "object", "required": ["received", "created", "duplicate", "invalid", "results"],
+        "properties": {
+            "received": {"type": "integer"}, "created": {"type": "integer"}, "duplicate": {"type": "integer"},
+            "invalid": {"type": "integer"},
+            "results": {"type": "array", "items": {
+                "type": "object", "required": ["index", "status"],
+                "properties": {"index": {"type": "integer"},
+                               "status": {"type": "string", "enum": ["created", "duplicate", "invalid"]},
+                               "email": {"type": "string", "nullable": True},
+                               "number": LEAD_NUMBER, "errors": FIELD_ERRORS,
+                               "warnings": {"type": "object", "additionalProperties": {"type": "string"}}}}},
+        },
+    },
+}
+
+JSON_BODY_NOTE = (f"Corpo em JSON (Content-Type: application/json), até {MAX_BODY // 1024} KB. Se a resposta não "
+                  "for 2xx, nada foi gravado.")
+
+PATHS = {
+    "/api/v1/leads": {"post": {
+        "operationId": "createLead",
+        "summary": "Registrar um lead",
+        "description": "Cria um lead e o distribui pela fila que cobre seu empreendimento e canal, ou — se o "
+                       "e-mail ou o telefone já pertencem a um lead aberto — registra uma reentrada nesse lead "
+                       "e responde 200 com o número dele. " + JSON_BODY_NOTE,
+        "security": [{"bearerAuth": []}],
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/LeadIn"}}}},
+        "responses": {
+            "201": {"description": "Lead criado.", "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/LeadCreated"}}}},
+            "200": {"description": "Contato duplicado: reentrada no lead existente.", "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/LeadDuplicate"}}}},
+            **COMMON_ERRORS,
+        },
+    }},
+    "/api/v1/webhooks/rdstation": {"post": {
+        "operationId": "rdstationWebhook",
+        "summary": "Webhook de conversão do RD Station Marketing",
+        "description": "Cada contato de `leads` passa pela entrada de leads com o canal rdstation, um a um: um "
+                       "contato inválido não impede os outros e aparece em results com seus erros (a resposta "
+                       "é 200 mesmo assim, pois reenviar não corrige dados). Como o RD Station nem sempre envia "
+                       "cabeçalhos próprios, o token pode ir no parâmetro `token` da URL. Uma falha inesperada "
+                       "responde 500 sem gravar nada, e o reenvio do RD entrega tudo de novo. " + JSON_BODY_NOTE,
+        "security": [{"bearerAuth": []}, {"queryToken": []}],
+        "parameters": [{"name": "development", "in": "query", "required": False, "schema": {"type": "string"},
+                        "description": "Empreendimento (slug) dos contatos cujo identificador de conversão não "
+                                       "indica um."}],
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/RDStationPayload"}}}},
+        "responses": {
+            "200": {"description": "Resultado de cada contato.", "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/RDStationResult"}}}},
+            **{code: deepcopy(COMMON_ERRORS[code]) for code in ("400", "401", "413", "415", "429")},
+            "422": {"description": "Sem a lista `leads`, vazia, ou com mais de "
+                                   f"{MAX_WEBHOOK_LEADS} contatos.", "content": {"application/json": {
+                                       "schema": {"$ref": "#/components/schemas/ValidationError"}}}},
+        },
+    }},
+    "/api/v1/openapi.json": {"get": {
+        "operationId": "openapi",
+        "summary": "Este documento",
+        "security": [],
+        "responses": {"200": {"description": "Documento OpenAPI 3.0.", "content": {
+            "application/json": {"schema": {"type": "object"}}}}},
+    }},
+}
+
+
+def document(server_url: str = "") -> dict:
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Portal — entrada de leads",
+            "version": "1.0.0",
+            "description": "Envio de leads por sistemas parceiros. Cada sistema recebe um token (cliente de API) "
+                           "em Config. pré-vendas → Clientes de API, ou por `portal api-token create NOME`. "
+                           "Mensagens de erro em português.",
+        },
+        "servers": [{"url": server_url or "/"}],
+        "paths": deepcopy(PATHS),
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer",
+                               "description": "Authorization: Bearer pk_…"},
+                "queryToken": {"type": "apiKey", "in": "query", "name": "token",
+                               "description": "Só no webhook do RD Station."},
+            },
+            "schemas": deepcopy(SCHEMAS),
+        },
+        "security": [{"bearerAuth": []}],
+    }
