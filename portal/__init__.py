@@ -54,6 +54,29 @@ def _secret_key(instance_dir: str) -> str:
     return path.read_text().strip()
 
 
+def _serialize_sqlite_writes(app) -> None:
+    """The embedded SQLite default allows one writer: requests that write take turns in-process, so
+    concurrent posts (the API, the roleta) wait for each other instead of failing with "database is
+    locked". PostgreSQL, the production database, needs none of this."""
+    import threading
+
+    from flask import g, request
+
+    lock = threading.RLock()
+    safe = {"GET", "HEAD", "OPTIONS"}
+
+    @app.before_request
+    def _take_turn():
+        if request.method not in safe:
+            lock.acquire()
+            g._sqlite_write_lock = True
+
+    @app.teardown_request
+    def _give_turn(_exc):
+        if g.pop("_sqlite_write_lock", False):
+            lock.release()
+
+
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_path=Config.INSTANCE_DIR)
     app.config.from_object(Config)
@@ -70,6 +93,11 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
 
     app.config.setdefault("RATELIMIT_STORAGE_URI", jobs.storage_uri(app))
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options["connect_args"] = {"timeout": 15, **options.get("connect_args", {})}  # wait for the writer
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+        _serialize_sqlite_writes(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     login_manager.init_app(app)

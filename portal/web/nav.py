@@ -11,6 +11,7 @@ MENU = [
     ("Empreendimentos", "realestate.developments", ("admin", "manager", "personalization")),
     ("Relatórios", "reports.index", ("admin", "manager", "cs_leader", "personalization")),
     ("Réguas", "automation.rules", ("admin",)),
+    ("Clientes de API", "presales_public.api_clients", ("admin",)),
     ("Usuários", "admin.users", ("admin", "manager")),
     ("Equipes", "admin.teams", ("admin",)),
     ("Mensagens", "automation.deliveries", ("admin",)),
