@@ -1,1 +1,55 @@
-"""cs: events, subjects and periodic jobs the module declares."""
+"""Accounts as rule subjects, the events customer success publishes, and its periodic jobs."""
+from portal.automation.subjects import Contact, SubjectType, register_event, register_subject
+from portal.cs.models import Account
+
+
+def _contact(account: Account) -> Contact:
+    person = account.main_contact
+    if person is None:
+        return Contact(name=account.name)
+    return Contact(name=person.name, email=person.email, phone=person.phone)
+
+
+register_subject(SubjectType(
+    kind="account", model=Account, label="Conta (sucesso do cliente)",
+    fields={"name": "Nome", "cnpj": "CNPJ", "segment": "Segmento (código: enterprise, smb)",
+            "segment_label": "Segmento", "touch_model": "Modelo de atendimento (código: high, mid, tech)",
+            "touch_model_label": "Modelo de atendimento",
+            "phase": "Fase (código: onboarding, adoption, ongoing, renewal)", "phase_label": "Fase",
+            "employees": "Colaboradores", "mrr_cents": "MRR (centavos)", "mrr_br": "MRR",
+            "products_count": "Quantidade de produtos", "from_competitor": "Veio de concorrente",
+            "contact_points": "Pontos de contato", "csm.name": "CSM", "csm.email": "E-mail do CSM",
+            "health_score": "Nota de saúde", "health_grade": "Saúde (código: green, yellow, red)",
+            "grade_label": "Saúde", "health_change_7d": "Variação da nota em 7 dias",
+            "engagement_score": "Engajamento em funcionalidades-chave (0–100)",
+            "usage_wow_pct": "Uso: variação semana a semana (%)", "risk_flag": "Risco sinalizado pelo CSM",
+            "at_risk": "Em risco de churn", "days_overdue": "Dias em atraso", "open_tickets": "Chamados abertos",
+            "last_nps": "Último NPS", "renewal_br": "Data de renovação", "next_follow_up_br": "Próximo follow-up",
+            "next_rts_br": "Próxima reunião de resultados", "phase_due_br": "Prazo previsto da fase",
+            "potential_br": "Potencial de expansão"},
+    date_fields={"created_at": "Criada em", "phase_started_at": "Entrou na fase em",
+                 "phase_due_at": "Prazo previsto da fase", "renewal_at": "Data de renovação",
+                 "next_follow_up_at": "Próximo follow-up", "next_visit_at": "Próxima visita",
+                 "next_rts_at": "Próxima reunião de resultados (RTS)", "last_touchpoint_at": "Último ponto de contato",
+                 "potential_updated_at": "Potencial atualizado em",
+                 "usage_week_start": "Semana de uso fechada (toda segunda-feira)",
+                 "month_start_at": "Início do mês (todo dia 1º)", "churn_risk_since": "Em risco de churn desde"},
+    settable={"touch_model": "Modelo de atendimento"},
+    contact=_contact,
+    owner=lambda account: account.csm,
+    url=lambda account: f"/sucesso/contas/{account.id}",
+    title=lambda account: account.name,
+))
+
+EVENTS = [
+    ("account.created", "Conta criada"), ("account.updated", "Conta atualizada"),
+    ("account.phase_changed", "Conta mudou de fase"), ("account.segment_changed", "Conta mudou de segmento"),
+    ("account.touchpoint_logged", "Ponto de contato registrado"),
+    ("account.onboarding_step", "Etapa de onboarding concluída"),
+    ("account.risk_flagged", "CSM sinalizou risco de churn"), ("account.risk_cleared", "CSM retirou o risco"),
+    ("account.grade_changed", "Saúde mudou de cor"),
+]
+for event_type, label in EVENTS:
+    register_event(event_type, "account", label)
+
+from portal.cs import jobs  # noqa: E402,F401  (registers the nightly health recompute)

@@ -1,11 +1,56 @@
+"""Customer success screens (/sucesso). CSMs see their portfolio, CS leaders their team's (scope.py decides);
+a record outside scope is 404. Every change goes through the services; bad input is answered next to the
+fields (422). The routes live in portal/cs/web/ by theme; this module owns the blueprint and the home."""
 from flask import Blueprint, render_template
+from flask_login import current_user
 
 from portal.accounts.decorators import roles_required
 
-bp = Blueprint("cs", __name__, url_prefix="/sucesso")
+bp = Blueprint("cs", __name__, url_prefix="/sucesso", static_folder="static", static_url_path="/static")
+CS_ROLES = ("csm", "cs_leader")
+LEADERS = ("cs_leader",)  # admin always passes roles_required
+
+
+@bp.record_once
+def _register_api(state):
+    """The usage API lives on its own blueprint (/api/v1/cs); register it here until the app lists it."""
+    from portal import BLUEPRINT_MODULES
+    if "portal.cs.api" not in BLUEPRINT_MODULES and "cs_api" not in state.app.blueprints:
+        from portal.cs.api import bp as api_bp
+        state.app.register_blueprint(api_bp)
+
+
+@bp.app_template_filter("grade_class")
+def grade_class(grade: str | None) -> str:
+    return {"green": "pill-ok", "yellow": "pill-warn", "red": "pill-bad"}.get(grade or "", "")
+
+
+@bp.app_template_filter("signed")
+def signed(value) -> str:
+    if value is None:
+        return "—"
+    if value == 0:
+        return "0"
+    text = f"{value:+.1f}" if isinstance(value, float) and not float(value).is_integer() else f"{int(value):+d}"
+    return text.replace(".", ",").replace("-", "−")
+
+
+@bp.context_processor
+def _cs_context():
+    from portal.cs.models import GRADES, PHASE_COLORS, PHASES, SEGMENTS
+    is_leader = getattr(current_user, "role", None) in ("cs_leader", "admin")
+    from portal.dbtypes import utcnow
+    return {"PHASES": PHASES, "PHASE_COLORS": PHASE_COLORS, "SEGMENTS": SEGMENTS, "GRADES": GRADES,
+            "cs_is_leader": is_leader, "now_utc": utcnow}
 
 
 @bp.route("/")
-@roles_required("csm", "cs_leader")
+@roles_required(*CS_ROLES)
 def home():
-    return render_template("cs/home.html")
+    from portal.cs import queries
+    data = queries.dashboard(current_user)
+    pending = queries.work_list(current_user, limit=20)
+    return render_template("cs/home.html", d=data, work=pending)
+
+
+from portal.cs.web import accounts, imports, settings, work  # noqa: E402,F401  (register their routes)

@@ -1,0 +1,134 @@
+"""Customer-success demo data: products with key features, a portfolio per CSM across the journey,
+contacts, touchpoints (some follow-ups overdue), 90 days of usage (a few accounts falling) and a month of
+daily health history, plus the default alerts. Idempotent: accounts are matched by name."""
+import random
+from datetime import timedelta
+
+from sqlalchemy import select
+from validate_docbr import CNPJ
+
+from portal.cs.models import PHASES, Account, local_today
+from portal.cs.services import accounts as account_services
+from portal.cs.services import alerts, health, journey, usage
+from portal.cs.services.journey import local_date
+from portal.cs.services.risk import set_risk_flag
+from portal.dbtypes import utcnow
+from portal.extensions import db
+
+PRODUCTS = {
+    "Despesas": [("relatorio_economia", "Relatório de economia"), ("aprovacao", "Aprovação de despesas"),
+                 ("ocr_recibos", "Leitura de recibos"), ("politicas", "Políticas de gastos")],
+    "Viagens": [("reserva_aerea", "Reserva aérea"), ("reserva_hotel", "Reserva de hotel"),
+                ("multi_agencia", "Comparação entre agências")],
+    "Cartão corporativo": [("cartao_virtual", "Cartão virtual"), ("conciliacao", "Conciliação automática")],
+}
+# name, employees, MRR (R$), products, from competitor, contact points, phase, days in phase, CSM, trend
+ACCOUNTS = [
+    ("Construtora Horizonte S.A.", 850, "12.400,00", 3, True, 7, "ongoing", 200, "csm", "steady"),
+    ("Agropecuária Vale Verde", 140, "3.900,00", 2, False, 5, "ongoing", 120, "csm", "falling"),
+    ("Rede Farma Bem Estar", 320, "6.100,00", 2, True, 4, "adoption", 52, "csm", "steady"),
+    ("Transportadora Rota Sul", 95, "1.850,00", 1, False, 3, "adoption", 20, "csm", "growing"),
+    ("Grupo Educacional Saber", 410, "8.700,00", 3, False, 6, "renewal", 40, "csm", "falling"),
+    ("Hospital Santa Clara", 1200, "18.000,00", 3, True, 9, "ongoing", 300, "csm", "steady"),
+    ("Metalúrgica Ferraz", 60, "990,00", 1, False, 2, "onboarding", 12, "csm", "none"),
+    ("Laticínios Serra Azul", 75, "1.200,00", 1, False, 2, "onboarding", 38, "csm", "none"),
+    ("Cooperativa Agro Campos", 230, "2.600,00", 2, False, 4, "ongoing", 90, "csm", "growing"),
+    ("Distribuidora Pampa", 40, "750,00", 1, False, 1, "ongoing", 150, "csm", "falling"),
+    ("Editora Ponto Final", 35, "620,00", 1, False, 2, "renewal", 15, "csm", "steady"),
+    ("Têxtil Boa Vista", 180, "2.150,00", 2, False, 3, "adoption", 30, "lider", "steady"),
+    ("Clínica Sorriso Pleno", 25, "480,00", 1, False, 1, "ongoing", 60, "lider", "steady"),
+    ("Logística Expressa Norte", 510, "7.300,00", 2, True, 5, "onboarding", 5, "lider", "none"),
+]
+
+
+# support desk, NPS and billing inputs by usage trend: healthy accounts look healthy everywhere
+HEALTH_INPUTS = {
+    "steady": lambda r: {"open_tickets": r.choice([0, 1]), "sla_breaches": 0, "last_nps": r.choice([9, 10]),
+                         "days_overdue": 0},
+    "growing": lambda r: {"open_tickets": 0, "sla_breaches": 0, "last_nps": r.choice([8, 9, 10]), "days_overdue": 0},
+    "falling": lambda r: {"open_tickets": r.choice([2, 3, 4]), "sla_breaches": 1, "last_nps": r.choice([5, 6, 7]),
+                          "days_overdue": r.choice([12, 20, 35])},
+    "none": lambda r: {"open_tickets": 0, "sla_breaches": 0, "last_nps": None, "days_overdue": 0},
+}
+PHASE_DAYS = {"onboarding": 35, "adoption": 50, "ongoing": 240}  # how long the demo's past phases lasted
+
+
+def _products():
+    out = {}
+    for name, features in PRODUCTS.items():
+        product = account_services.product_by_name(name) or account_services.save_product({"name": name})
+        have = {f.code for f in product.features}
+        for code, label in features:
+            if code not in have:
+                account_services.add_key_feature(product, {"code": code, "name": label})
+        out[name] = product
+    return out
+
+
+def load_demo(users):
+    if db.session.execute(select(Account.id).limit(1)).first():
+        return  # already loaded
+    rng = random.Random(7)
+    products = list(_products().values())
+    alerts.ensure_default_rules()
+    today = local_today()
+    owners = {"csm": users["csm@demo.portal"], "lider": users["lider.cs@demo.portal"]}
+    created = []
+    for (name, employees, mrr, n_products, competitor, points, phase, days, owner, trend) in ACCOUNTS:
+        before = list(PHASE_DAYS)[:list(PHASES).index(phase)]  # the phases already lived
+        start = utcnow() - timedelta(days=days + sum(PHASE_DAYS[p] for p in before))
+        renewal = (today + timedelta(days=max(10, 90 - days)) if phase == "renewal"
+                   else local_date(start) + timedelta(days=365 * 2))
+        account = account_services.create_account({
+            "name": name, "cnpj": CNPJ().generate(), "employees": employees, "mrr": mrr,
+            "product_ids": [p.id for p in products[:n_products]], "from_competitor": competitor,
+            "competitor": "Concur" if competitor else None, "contact_points": points, "csm_id": owners[owner].id,
+            "contract_start": local_date(start), "renewal_date": renewal,
+            **HEALTH_INPUTS[trend](rng),
+            "potential": f"{rng.randint(5, 40) * 100},00"}, owners[owner], started_at=start)
+        first, last = name.split()[0], name.split()[-1].strip(".").lower()
+        account_services.save_contact(account, {"name": f"Marina {first}", "email": f"marina@{last}.com.br",
+                                                "job_title": "Diretora financeira", "role": "decision"})
+        account_services.save_contact(account, {"name": f"Rafael {first}", "email": f"rafael@{last}.com.br",
+                                                "job_title": "Analista de despesas", "role": "key_user",
+                                                "phone": "(11) 98765-4321"})
+        # walk the journey in the past so the history shows time in each phase
+        at = utcnow() - timedelta(days=days)
+        moves = []
+        for prev, step in reversed(list(zip(list(PHASES), list(PHASES)[1:]))[:len(before)]):
+            moves.insert(0, (step, at))
+            at -= timedelta(days=PHASE_DAYS[prev])
+        for step, when in moves:
+            journey.change_phase(account, step, owners[owner], "", at=when)
+        for key in list(journey.ONBOARDING_STEPS)[:6 if phase != "onboarding" else 3]:
+            journey.set_step(account, key, True, owners[owner])
+        contact_days = rng.choice([3, 10, 20] if trend in ("steady", "growing") else [25, 50, 70])
+        journey.log_touchpoint(account, {"kind": rng.choice(["call", "meeting", "email"]),
+                                         "summary": "Acompanhamento do uso e próximos passos",
+                                         "occurred_at": utcnow() - timedelta(days=contact_days),
+                                         "decision_maker": contact_days < 30}, owners[owner])
+        created.append((account, trend))
+    _usage(created, today, rng)
+    for back in range(35, -1, -1):
+        health.recompute(today - timedelta(days=back))
+    flagged = next(a for a, _ in created if a.name == "Distribuidora Pampa")
+    set_risk_flag(db.session.get(Account, flagged.id), True,
+                  "Novo diretor financeiro avalia trocar pelo concorrente", owners["csm"])
+
+
+def _usage(created, today, rng):
+    rows = []
+    for account, trend in created:
+        if trend == "none":
+            continue
+        features = [code for p in account.products for code in [f.code for f in p.features][:3]]
+        for back in range(90, 0, -1):
+            day = today - timedelta(days=back)
+            factor = {"steady": 1.0, "growing": 0.6 + 0.6 * (90 - back) / 90,
+                      "falling": 1.2 if back > 14 else 0.35}[trend]
+            weekend = 0.3 if day.weekday() >= 5 else 1.0
+            for code in features:
+                rows.append({"cnpj": account.cnpj, "day": day.isoformat(), "feature": code,
+                             "count": int(rng.randint(8, 14) * factor * weekend)})
+    for start in range(0, len(rows), usage.MAX_ROWS):
+        usage.ingest(rows[start:start + usage.MAX_ROWS], today)

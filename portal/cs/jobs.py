@@ -1,0 +1,14 @@
+"""Customer success periodic jobs."""
+from portal.jobs import periodic
+
+
+@periodic(cron="0 3 * * *", queue_name="low")
+def nightly_health():
+    """03:00 (São Paulo): make sure the default alerts exist, then score every account for today."""
+    from portal.cs.services.alerts import ensure_default_rules
+    from portal.cs.services.health import recompute
+    from portal.extensions import db
+    ensure_default_rules()
+    summary = recompute()
+    db.session.commit()
+    return {"day": summary.day.isoformat(), "accounts": summary.accounts, "grade_changes": summary.grade_changes}

@@ -1,0 +1,1 @@
+"""Route modules of the cs blueprint (portal.cs.views.bp), split by theme."""
