@@ -9,7 +9,7 @@ a record outside it is a 404 via `get_scoped_or_404`. Models say how they are ow
   ("user",)                        users themselves
 """
 from flask import abort
-from sqlalchemy import false, or_, select, true
+from sqlalchemy import and_, false, or_, select, true
 
 from portal.accounts.models import Team, User
 from portal.extensions import db
@@ -60,7 +60,11 @@ def criteria(user: User, model):
         if user.role in ("customer", "personalization"):
             return false()
         ids = visible_user_ids(user)
-        return or_(*[getattr(model, c).in_(ids) for c in cols])
+        owned = or_(*[getattr(model, c).in_(ids) for c in cols])
+        if user.role in LEADER_ROLES:
+            # Records nobody owns yet (a lead waiting in an online queue) are watched by the leaders.
+            return or_(owned, and_(*[getattr(model, c).is_(None) for c in cols]))
+        return owned
     if kind == "development":
         col = getattr(model, cols[0])
         if user.role == "personalization":

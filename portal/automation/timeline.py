@@ -20,14 +20,16 @@ class Entry:
     status: str | None = None
 
 
-def timeline(subject_type: str, subject_id: int, extra: list[Entry] = (), limit: int = 200) -> list[Entry]:
-    events = db.session.execute(select(Event).where(Event.subject_type == subject_type, Event.subject_id == subject_id)
+def timeline(subject_type: str, subject_id: int, extra: list[Entry] = (), limit: int = 200,
+             events: bool = True) -> list[Entry]:
+    """`events=False` when the module already narrates every event (leads), so nothing shows twice."""
+    found = [] if not events else db.session.execute(select(Event).where(Event.subject_type == subject_type, Event.subject_id == subject_id)
                                 .order_by(Event.created_at.desc()).limit(limit)).scalars()
     deliveries = db.session.execute(select(Delivery).where(Delivery.subject_type == subject_type,
                                                            Delivery.subject_id == subject_id)
                                     .order_by(Delivery.created_at.desc()).limit(limit)).scalars()
     entries = [Entry(e.created_at, "event", EVENT_TYPES.get(e.type, (None, e.type))[1],
-                     actor=e.actor.name if e.actor else None) for e in events]
+                     actor=e.actor.name if e.actor else None) for e in found]
     entries += [Entry(d.created_at, "message", f"{d.channel_label} para {d.recipient_name or d.recipient}",
                       body=d.subject or d.body[:200], status=d.status_label) for d in deliveries]
     entries += list(extra)

@@ -257,4 +257,4 @@ def presence(user) -> dict | None:
 def lead_timeline(lead: Lead) -> list[Entry]:
     narratives = [Entry(n.created_at, "narrative", n.kind_label, n.body, n.author.name if n.author else None)
                   for n in lead.narratives]
-    return timeline("lead", lead.id, extra=narratives)
+    return timeline("lead", lead.id, extra=narratives, events=False)  # every lead event has its narrative

@@ -57,3 +57,4 @@ def test_staff_cannot_open_a_development_outside_their_assignment(client, login_
     other = make_development("Residencial Beta")
     login_as(staff)
     assert client.get(f"/empreendimentos/{other.id}").status_code == 404
+

@@ -215,3 +215,14 @@ def test_presence_expires_without_heartbeat(sales):
         lead = intake(entry()).lead
     assert lead.owner_id is None and not db.session.execute(select(Offer)).first()
     assert make_user  # factories imported for other tests
+
+
+def test_waiting_lead_is_visible_to_managers_not_to_brokers(sales):
+    from portal.accounts.scope import scoped
+    online_queue(sales)
+    lead = intake(entry()).lead
+    db.session.commit()
+    assert lead.owner_id is None
+    ids = lambda user: set(db.session.execute(scoped(user, Lead).with_only_columns(Lead.id)).scalars())  # noqa: E731
+    assert lead.id in ids(sales["south_mgr"]) and lead.id in ids(sales["head"])
+    assert lead.id not in ids(sales["south_broker"])
