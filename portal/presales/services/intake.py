@@ -89,7 +89,7 @@ def intake(data: dict, *, channel: Channel | None = None, actor=None, force_reas
     the same phone collide there, and the loser becomes a re-entry on the winner's lead.
     """
     entry = clean(data, channel=channel)
-    settings = get_settings()
+    settings = get_settings(share_lock=True)
     keys = dedup.contact_keys(entry["email"], entry["phone"], getattr(entry["development"], "id", None), settings)
     if force_reason is not None:
         if getattr(actor, "role", None) != "admin":

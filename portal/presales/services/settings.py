@@ -588,6 +588,7 @@ def move_member(member: QueueMember, delta: int, actor=None) -> bool:
 # Duplicate blocking
 def save_settings(data: dict):
     settings = get_settings()
+    db.session.refresh(settings, with_for_update=True)  # exclusive: intakes wait until the keys are rebuilt
     errors: dict[str, str] = {}
     same_development = _flag(data, "dedup_same_development_only", settings.dedup_same_development_only)
     days = _number(errors, "dedup_closed_days", data.get("dedup_closed_days"), 0, 365,
