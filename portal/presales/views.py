@@ -523,6 +523,21 @@ def lead_won(lead_id):
     return redirect(url_for(".lead", lead_id=lead.id))
 
 
+@bp.route("/leads/<int:lead_id>/crm/repetir", methods=["POST"])
+@roles_required(*SALES)
+def lead_handoff_retry(lead_id):
+    from portal.presales.services.handoff import retry_handoff
+    lead = _lead(lead_id)
+    try:
+        retry_handoff(lead)
+    except ValueError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for(".lead", lead_id=lead.id)), 409
+    db.session.commit()
+    flash("Envio ao CRM de vendas recolocado na fila.", "success")
+    return redirect(url_for(".lead", lead_id=lead.id))
+
+
 @bp.route("/leads/<int:lead_id>/enviar-corretores", methods=["POST"])
 @roles_required(*SALES)
 def lead_handover(lead_id):

@@ -147,3 +147,26 @@ def test_inbound_sales_status_is_verified_fresh_and_applied_once(app, client, sa
     assert (lead.sales_status, lead.negotiated_value_cents) == ("Proposta aceita", 45000000)
     texts = [n.body for n in db.session.execute(select(Narrative).where(Narrative.lead_id == lead.id)).scalars()]
     assert sum("R$ 450.000,00" in t for t in texts) == 1
+
+
+def test_failed_handoff_is_visible_on_the_lead_page_with_a_retry(app, client, login_as, sales, http_server, run_jobs):
+    app.config.update(SALES_CRM_URL=http_server.url, SALES_CRM_SECRET="s")
+    http_server.status = 503
+    try:
+        stage = handoff_stage(sales)
+        lead = intake({"name": "Fernanda", "email": "f@exemplo.com.br", "channel": "site",
+                       "development": "jardim-europa"}).lead
+        lead.budget_range, lead.timeframe = "300_600", "3m"
+        move_to_stage(lead, stage, lead.owner)
+        db.session.commit()
+        run_jobs()
+        login_as(lead.owner)
+        page = client.get(f"/pre-vendas/leads/{lead.id}").get_data(as_text=True)
+        assert "Falhou" in page and "HTTP 503" in page and "Repetir envio" in page
+        http_server.status = 200
+        assert client.post(f"/pre-vendas/leads/{lead.id}/crm/repetir").status_code == 302
+        run_jobs()
+    finally:
+        app.config.update(SALES_CRM_URL="", SALES_CRM_SECRET="")
+    db.session.refresh(lead)
+    assert lead.handoff_status == "sent"
