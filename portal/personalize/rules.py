@@ -1,1 +1,57 @@
-"""personalize: events, subjects and periodic jobs the module declares."""
+"""Selections and windows as rule subjects, and the events personalization publishes.
+
+To remind buyers before the deadline, an admin adds a time rule on "Personalização da unidade" with
+the date "Prazo da janela", 3 days before, condition "Situação é diferente de submitted": every
+selection follows the window that concerns its unit (see jobs.refresh_development).
+"""
+from portal.automation.subjects import Contact, SubjectType, register_event, register_subject
+from portal.personalize import jobs  # noqa: F401 - registers the periodic window tick
+from portal.personalize.models import PersonalizationWindow, Selection
+
+
+def _buyer(selection):
+    buyers = selection.unit.buyers if selection.unit else []
+    b = buyers[0] if buyers else None
+    return Contact(name=b.name, email=b.email, phone=b.phone, user_id=b.id) if b else Contact()
+
+
+def _staff(development):
+    staff = sorted(development.staff, key=lambda u: u.id) if development else []
+    return staff[0] if staff else None
+
+
+register_subject(SubjectType(
+    kind="selection", model=Selection, label="Personalização da unidade",
+    fields={"status": "Situação", "status_label": "Situação (nome)", "total_cents": "Total (centavos)",
+            "total_label": "Total (R$)", "deadline_label": "Prazo da janela (dd/mm/aaaa hh:mm)",
+            "unit.number": "Unidade", "unit.tower.name": "Torre", "unit.typology.name": "Tipologia",
+            "unit.development.name": "Empreendimento", "unit.development.slug": "Empreendimento (código)",
+            "window.name": "Janela", "window.opens_at": "Abertura da janela", "window.closes_at": "Prazo da janela",
+            "submitted_at": "Enviada em", "reopened_at": "Reaberta em", "reopen_reason": "Motivo da reabertura",
+            "last_activity_at": "Última atividade", "created_at": "Criada em"},
+    date_fields={"window.opens_at": "Abertura da janela", "window.closes_at": "Prazo da janela",
+                 "submitted_at": "Enviada em", "reopened_at": "Reaberta em", "last_activity_at": "Última atividade"},
+    contact=_buyer,
+    owner=lambda s: _staff(s.unit.development) if s.unit else None,
+    url=lambda s: f"/personalizacao/unidades/{s.unit_id}",
+    title=lambda s: f"{s.unit.development.name} — {s.unit.tower.name} {s.unit.number}" if s.unit else str(s.id),
+))
+
+register_subject(SubjectType(
+    kind="window", model=PersonalizationWindow, label="Janela de personalização",
+    fields={"name": "Nome", "opens_at": "Abertura", "closes_at": "Encerramento", "scope_label": "Unidades",
+            "development.name": "Empreendimento", "development.slug": "Empreendimento (código)"},
+    date_fields={"opens_at": "Abertura", "closes_at": "Encerramento"},
+    owner=lambda w: _staff(w.development),
+    url=lambda w: f"/personalizacao/empreendimentos/{w.development_id}/janelas",
+    title=lambda w: f"{w.development.name} — {w.name}",
+))
+
+for event_type, kind, label in [
+    ("selection.submitted", "selection", "Personalização enviada"),
+    ("selection.reopened", "selection", "Personalização reaberta"),
+    ("window.opened", "window", "Janela de personalização aberta"),
+    ("window.closed", "window", "Janela de personalização encerrada"),
+    ("buyer.invited", "user", "Comprador convidado"),
+]:
+    register_event(event_type, kind, label)

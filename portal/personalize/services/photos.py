@@ -1,0 +1,103 @@
+"""Option photos: checked on upload (size, real type from the first bytes), resized in the worker.
+
+Buyers only ever get the re-encoded versions the worker makes (thumb and large): re-encoding drops
+EXIF (camera GPS and the like) and anything smuggled after the image data. The original stays on disk
+for staff to download again.
+"""
+import secrets
+from pathlib import Path
+
+from flask import current_app
+
+from portal import jobs
+from portal.accounts.audit import audit
+from portal.accounts.services import ServiceError
+from portal.extensions import db
+from portal.personalize.models import Option, OptionPhoto
+
+DEFAULT_MAX_MB = 5
+MAX_PHOTOS_PER_OPTION = 8
+SIZES = {"thumb": 480, "large": 1600}  # longest side in pixels
+KINDS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+
+
+def sniff(head: bytes) -> str | None:
+    """The image type the bytes really are (a renamed .exe or an SVG is None)."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def max_bytes() -> int:
+    return int(current_app.config.get("PHOTO_MAX_MB", DEFAULT_MAX_MB)) * 1024 * 1024
+
+
+def photos_dir() -> Path:
+    path = Path(current_app.config["UPLOAD_DIR"]) / "personalize" / "photos"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def original_path(photo: OptionPhoto) -> Path:
+    return photos_dir() / f"{photo.stored_name}.{KINDS[photo.content_type]}"
+
+
+def version_path(photo: OptionPhoto, size: str) -> Path:
+    return photos_dir() / f"{photo.stored_name}-{size}.jpg"
+
+
+def add_photo(option: Option, data: bytes, filename: str = "") -> OptionPhoto:
+    if not data:
+        raise ServiceError({"photo": "Escolha uma foto."})
+    limit = max_bytes()
+    if len(data) > limit:
+        raise ServiceError({"photo": f"A foto passa de {limit // (1024 * 1024)} MB. Reduza-a e envie de novo."})
+    kind = sniff(data[:16])
+    if kind is None:
+        raise ServiceError({"photo": "O arquivo não é uma imagem JPEG, PNG ou WebP."})
+    if len(option.photos) >= MAX_PHOTOS_PER_OPTION:
+        raise ServiceError({"photo": f"Cada opção aceita até {MAX_PHOTOS_PER_OPTION} fotos."})
+    photo = OptionPhoto(option_id=option.id, development_id=option.development_id, stored_name=secrets.token_hex(16),
+                        original_name=(filename or "")[:255], content_type=kind, size_bytes=len(data),
+                        status="pending")
+    db.session.add(photo)
+    db.session.flush()
+    path = original_path(photo)
+    path.write_bytes(data)
+    photo_id = photo.id
+    from portal.personalize.jobs import make_photo_versions
+    jobs.after_commit(db.session, lambda: jobs.enqueue(make_photo_versions, photo_id, queue_name="low"))
+    audit("finish_photo.added", option, photo_id=photo.id, size=len(data), content_type=kind)
+    return photo
+
+
+def delete_photo(photo: OptionPhoto) -> None:
+    audit("finish_photo.deleted", photo.option, photo_id=photo.id)
+    paths = [original_path(photo)] + [version_path(photo, s) for s in SIZES]
+    db.session.delete(photo)
+    db.session.flush()
+    # Files go only once the row is gone for good; a rollback keeps both.
+    jobs.after_commit(db.session, lambda: [p.unlink(missing_ok=True) for p in paths])
+
+
+def render_versions(photo: OptionPhoto) -> None:
+    """Decode the original with Pillow and write each size as a plain JPEG (no metadata)."""
+    from PIL import Image, ImageOps
+
+    Image.MAX_IMAGE_PIXELS = 60_000_000  # a decompression bomb fails here instead of filling memory
+    with Image.open(original_path(photo)) as img:
+        img.load()
+        img = ImageOps.exif_transpose(img)  # phone photos carry rotation in EXIF; bake it in
+        if img.mode not in ("RGB", "L"):
+            background = Image.new("RGB", img.size, (255, 255, 255))
+            rgba = img.convert("RGBA")
+            background.paste(rgba, mask=rgba.split()[-1])
+            img = background
+        for size, longest in SIZES.items():
+            copy = img.copy()
+            copy.thumbnail((longest, longest))
+            copy.save(version_path(photo, size), "JPEG", quality=82, optimize=True, progressive=True)

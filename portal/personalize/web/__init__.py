@@ -1,0 +1,1 @@
+"""Route modules of the personalization blueprint (see portal/personalize/views.py)."""
