@@ -187,8 +187,8 @@ class ContactImporter(CsvImporter):
         account = self.accounts.get(cnpj)
         if account is None:
             return None
-        for contact in account.contacts:
-            if (contact.email or fold(contact.name)) == who or (contact.email is None and fold(contact.name) == who):
+        for contact in account.contacts:  # by e-mail when the row has one, else by name
+            if (contact.email == who) if "@" in who else (fold(contact.name) == who):
                 return contact
         return None
 

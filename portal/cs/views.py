@@ -53,4 +53,26 @@ def home():
     return render_template("cs/home.html", d=data, work=pending)
 
 
+
+
+# `portal cs …`: operations for deploys and support (the blueprint's CLI group).
+@bp.cli.command("seed-alerts", help="Create the default customer-success alert rules that are missing.")
+def seed_alerts_command():
+    import click
+
+    from portal.cs.services.alerts import ensure_default_rules
+    from portal.extensions import db
+    created = ensure_default_rules()
+    db.session.commit()
+    click.echo(f"{len(created)} alerta(s) criado(s): {', '.join(created) or 'nenhum — já existiam'}")
+
+
+@bp.cli.command("health", help="Recompute today's health score of every account (what the 03:00 job does).")
+def health_command():
+    import click
+
+    from portal.cs.jobs import nightly_health
+    click.echo(nightly_health())
+
+
 from portal.cs.web import accounts, imports, settings, work  # noqa: E402,F401  (register their routes)

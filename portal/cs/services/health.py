@@ -224,7 +224,6 @@ class Summary:
 def recompute(day: date | None = None, account_ids=None, settings: Settings | None = None) -> Summary:
     """Score every account (or the given ones) for `day`, replacing that day's rows. The caller commits."""
     from portal.automation.events import publish
-    from portal.cs.services.journey import reschedule
     day = day or local_today()
     settings = settings or get_settings()
     ids_filter = list(account_ids) if account_ids is not None else None
@@ -277,7 +276,7 @@ def recompute(day: date | None = None, account_ids=None, settings: Settings | No
         db.session.execute(update(Account), updates)
         summary.accounts += len(chunk)
     db.session.expire_all()  # bulk statements bypassed the identity map: reload what callers hold
-    _rearm(moved_anchors, reschedule)
+    _rearm(moved_anchors)
     summary.rescheduled = len(moved_anchors)
     from portal.cs.models import GRADES
     for account_id, old, new, score in grade_events:
@@ -288,18 +287,27 @@ def recompute(day: date | None = None, account_ids=None, settings: Settings | No
     return summary
 
 
-def _rearm(moved: dict[int, set[str]], reschedule) -> None:
-    """Re-arm the period rules of the accounts whose anchors moved (weekly/monthly or risk episodes)."""
+def _rearm(moved: dict[int, set[str]]) -> None:
+    """Re-arm the period rules of the accounts whose anchors moved (weekly/monthly or risk episodes).
+
+    The rules are read once for the whole night, not once per account: on a Monday every account's week
+    anchor moves."""
+    from portal.automation.engine import schedule
     from portal.automation.models import Rule
     fields = set().union(*moved.values()) if moved else set()
-    if not fields or not db.session.execute(select(Rule.id).where(
-            Rule.active.is_(True), Rule.trigger == "time", Rule.subject_type == "account",
-            Rule.date_field.in_(fields)).limit(1)).first():
+    if not fields:
+        return
+    rules = db.session.execute(select(Rule).where(Rule.active.is_(True), Rule.trigger == "time",
+                                                  Rule.subject_type == "account", Rule.date_field.in_(fields))
+                               ).scalars().all()
+    if not rules:
         return
     ids = sorted(moved)
     for start in range(0, len(ids), CHUNK):
         for account in db.session.execute(select(Account).where(Account.id.in_(ids[start:start + CHUNK]))).scalars():
-            reschedule(account, moved[account.id])
+            wanted = [r for r in rules if r.date_field in moved[account.id]]
+            if wanted:
+                schedule(account, wanted)
 
 
 def recompute_account(account: Account, day: date | None = None) -> HealthScore:

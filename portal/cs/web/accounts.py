@@ -37,7 +37,8 @@ def _account_form(account=None) -> AccountForm:
     form.csm_id.choices = [("", "— sem CSM —")] + [(str(u.id), u.name) for u in csms]
     if request.method == "GET":
         if account is not None:
-            from portal.web.filters import brl
+            from portal.web.filters import brl, cnpj_br
+            form.cnpj.data = cnpj_br(account.cnpj)
             form.product_ids.data = [str(p.id) for p in account.products]
             form.csm_id.data = str(account.csm_id or "")
             form.mrr.data = brl(account.mrr_cents).replace("R$ ", "")

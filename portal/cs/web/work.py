@@ -55,7 +55,8 @@ def work_touchpoint(account_id):
         return redirect(url_for(".work"))
     db.session.commit()
     if request.htmx:
-        return render_template("cs/partials/work_done.html", account=account, item=queries.work_item(account))
+        return render_template("cs/partials/work_done.html", account=account, item=queries.work_item(account),
+                               work=queries.work_list(current_user, _csm_filter()))
     flash(f"Contato com {account.name} registrado. Próximo follow-up: {account.next_follow_up_br}.", "success")
     return redirect(safe_next(url_for(".work")))
 
