@@ -2,8 +2,8 @@
 7.3 million usage rows), 250 CSMs of 40 accounts under one CS leader, the 13 default alert rules.
 
 Figures:
-  * the nightly recompute (`portal.cs.services.health.recompute`) on a first night / new week, when every
-    account's period anchors move and its alert due items are re-armed, and on an ordinary night;
+  * the nightly recompute (`portal.cs.services.health.recompute`) on the first night (every score new; the
+    risky accounts' churn alerts armed), on an ordinary night and on the next Monday (a new usage week);
   * the work-list page (/sucesso/pendencias) for a CSM (40 accounts) and for the leader (all 10,000 in
     scope), next to /healthz in the same run as the baseline of a trivial page.
 
@@ -28,7 +28,8 @@ from validate_docbr import CNPJ  # noqa: E402
 
 from portal import create_app  # noqa: E402
 from portal.accounts.models import Team, User  # noqa: E402
-from portal.automation.models import DueItem  # noqa: E402
+from portal.automation import engine  # noqa: E402
+from portal.automation.models import DueItem, Task  # noqa: E402
 from portal.cs.models import Account, HealthScore, KeyFeature, Product, UsageMetric, account_products  # noqa: E402
 from portal.extensions import db  # noqa: E402
 
@@ -37,7 +38,7 @@ PER_CSM = 40
 DAYS = 365
 FEATURES = ("aprovacao", "relatorio_economia")
 SP = ZoneInfo("America/Sao_Paulo")
-TODAY = date(2026, 11, 23)  # a Monday: the week anchor moves, the worst night for re-arming alerts
+TODAY = date(2026, 11, 23)  # a Monday
 PASSWORD = "segredo123"
 
 
@@ -179,9 +180,18 @@ def main():
             scores = db.session.scalar(select(func.count(HealthScore.id)))
 
         add_week_of_usage()  # the usage of the week in between, so the next Monday looks like a normal one
+        weekly = [alerts.mapping()[k] for k in ("usage_down", "usage_up", "upsell")]
+        with time_machine.travel(datetime.combine(TODAY + timedelta(days=6), dtime(12), tzinfo=SP), tick=True):
+            arm, _ = timed(lambda: [engine.backfill_rule(rule.id) for rule in weekly])  # what saving a rule does
+            engine.sweep_due()  # the catch-up evaluation right after arming (no usage change yet)
         with time_machine.travel(datetime.combine(TODAY + timedelta(days=7), dtime(3), tzinfo=SP), tick=True):
             monday, _ = timed(lambda: health.recompute(TODAY + timedelta(days=7)))
             db.session.commit()
+        with time_machine.travel(datetime.combine(TODAY + timedelta(days=7), dtime(4, 1), tzinfo=SP), tick=True):
+            due_now = db.session.scalar(select(func.count(DueItem.id)).where(DueItem.done_at.is_(None),
+                                                                             DueItem.due_at <= datetime.now(timezone.utc)))
+            sweep, swept = timed(engine.sweep_due)
+            fired = db.session.scalar(select(func.count(Task.id)))
         with time_machine.travel(datetime.combine(TODAY, dtime(3), tzinfo=SP), tick=True):
             client = app.test_client()
             login = client.post("/login", data={"email": "lider@bench.com.br", "password": PASSWORD})
@@ -195,10 +205,13 @@ def main():
         print()
         print(f"database: {db.engine.dialect.name}; {ACCOUNTS:,} accounts, {usage_rows:,} usage rows, "
               f"{scores:,} health rows for {TODAY:%d/%m/%Y} (leader id {leader_id})")
-        print(f"nightly recompute, first night / new week: {first:6.1f} s "
+        print(f"nightly recompute, first night:           {first:6.1f} s "
               f"({summary.rescheduled:,} accounts re-armed, {due_items:,} alert due items)")
         print(f"nightly recompute, ordinary night:        {again:6.1f} s")
-        print(f"nightly recompute, next Monday:           {monday:6.1f} s (weekly anchors move, due items exist)")
+        print(f"nightly recompute, next Monday:           {monday:6.1f} s")
+        print(f"arming the 3 weekly alert rules for every account (once, when the rules are saved): {arm:.1f} s")
+        print(f"Monday 04:00 sweep of the weekly alerts: {sweep:.2f} s for a batch of {swept:,} "
+              f"(of {due_now:,} due; the sweep runs every minute), {fired:,} alert tasks so far")
         print(f"work list, CSM (40 accounts):              {csm_ms:6.1f} ms   /healthz baseline {healthz_csm_ms:5.1f} ms")
         print(f"work list, leader ({ACCOUNTS:,} in scope):      {leader_ms:6.1f} ms   /healthz baseline {healthz_ms:5.1f} ms")
 

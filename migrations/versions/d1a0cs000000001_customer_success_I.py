@@ -83,8 +83,6 @@ def upgrade():
     sa.Column('health_change_7d', sa.Integer(), nullable=True),
     sa.Column('engagement_score', sa.Integer(), nullable=True),
     sa.Column('usage_wow_pct', sa.Integer(), nullable=True),
-    sa.Column('usage_week_start', portal.dbtypes.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('month_start_at', portal.dbtypes.UTCDateTime(timezone=True), nullable=True),
     sa.Column('churn_risk_since', portal.dbtypes.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', portal.dbtypes.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', portal.dbtypes.UTCDateTime(timezone=True), nullable=False),

@@ -22,6 +22,7 @@ CONTACT_ROLES = {"sponsor": "Patrocinador executivo", "decision": "Decisor", "ke
                  "finance": "Financeiro", "technical": "Técnico", "other": "Outro"}
 GRADES = {"green": "Verde", "yellow": "Amarelo", "red": "Vermelho"}
 TIMEZONE = "America/Sao_Paulo"
+WEEK_EPOCH = datetime(2024, 1, 1, tzinfo=ZoneInfo(TIMEZONE))  # a Monday
 
 
 def local_tz() -> ZoneInfo:
@@ -134,10 +135,9 @@ class Account(TimestampMixin, db.Model):
     health_change_7d: Mapped[int | None] = mapped_column(Integer)
     engagement_score: Mapped[int | None] = mapped_column(Integer)
     usage_wow_pct: Mapped[int | None] = mapped_column(Integer)
-    # Period anchors for alert rules: a rule waiting on one of these fires once per period.
-    usage_week_start: Mapped[datetime | None] = mapped_column(UTCDateTime)   # Monday of the last full week
-    month_start_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    churn_risk_since: Mapped[datetime | None] = mapped_column(UTCDateTime)  # red or flagged, until it clears
+    # Anchor of the "risk episode" alert rules: set when the account turns red or is flagged, cleared when
+    # it recovers, so a rule waiting on it fires once per episode (then repeats on its own rhythm).
+    churn_risk_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     csm = relationship("User", foreign_keys=[csm_id])
     products: Mapped[list[Product]] = relationship(secondary=account_products, order_by=Product.name)
@@ -171,6 +171,12 @@ class Account(TimestampMixin, db.Model):
     def renewal_at(self) -> datetime | None:
         """The renewal date as an instant (09:00 local), so rules can count days before it."""
         return morning_of(self.renewal_date)
+
+    @property
+    def weekly_at(self) -> datetime:
+        """A fixed Monday 00:00 (local) every account shares: periodic rules anchored here repeat on their own
+        (repeat_every_days) and never need re-arming, however many accounts there are."""
+        return WEEK_EPOCH.astimezone(timezone.utc)
 
     @property
     def at_risk(self) -> bool:

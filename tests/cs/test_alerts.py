@@ -45,7 +45,8 @@ def test_follow_up_alert_fires_once_per_due_date_and_a_touchpoint_settles_it(cs_
         seed_rules(run_jobs)
         account = make_account(cs_team["caio"], name="Transportadora Rota Sul")  # ME/PME onboarding: 15 days
         assert account.next_follow_up_at == at("2026-03-17 09:00")
-    assert engine.sweep_due(at("2026-03-17 08:59")) == 0
+    engine.sweep_due(at("2026-03-17 08:59"))
+    assert tasks(account, "Follow-up") == []  # not yet due
     engine.sweep_due(at("2026-03-17 09:00"))
     for day in range(18, 25):  # a week of sweeps every day: no spam
         engine.sweep_due(at(f"2026-03-{day} 09:00"))
@@ -68,6 +69,7 @@ def test_usage_down_fires_once_per_week_however_often_the_nightly_job_runs(cs_te
     with time_machine.travel(at("2026-03-02 10:00"), tick=False):
         seed_rules(run_jobs)
         account = make_account(cs_team["caio"], name="Distribuidora Pampa")
+    engine.sweep_due(at("2026-03-02 10:01"))  # the sweep runs every minute: the weekly rules are now in rhythm
     rows = []
     for i in range(28):  # 100/day until Sunday 15/03, then 40/day (-60 % week over week)
         day = date(2026, 2, 23) + timedelta(days=i)
@@ -78,14 +80,18 @@ def test_usage_down_fires_once_per_week_however_often_the_nightly_job_runs(cs_te
         db.session.commit()
 
     def night(text, day):
+        """The 03:00 recompute, then the sweeps until morning (the weekly rules wait until 04:00 Monday)."""
         with time_machine.travel(at(text), tick=False):
             health.recompute(day)
             db.session.commit()
-        engine.sweep_due(at(text) + timedelta(minutes=1))
+        for minutes in (1, 90, 300):
+            engine.sweep_due(at(text) + timedelta(minutes=minutes))
 
+    night("2026-03-09 03:00", date(2026, 3, 9))   # Monday: week 02–08/03 vs 23/02–01/03, flat
+    assert tasks(account, "Uso em") == []
     night("2026-03-16 03:00", date(2026, 3, 16))  # Monday: week 09–15/03 vs 02–08/03
     assert db.session.get(Account, account.id).usage_wow_pct == -60
-    night("2026-03-17 03:00", date(2026, 3, 17))  # same week: same anchor, nothing new
+    night("2026-03-17 03:00", date(2026, 3, 17))  # same week: evaluated once already, nothing new
     night("2026-03-18 03:00", date(2026, 3, 18))
     assert len(tasks(account, "Uso em queda")) == 1
     night("2026-03-23 03:00", date(2026, 3, 23))  # next week: 16–22/03 vs 09–15/03 is flat (40 vs 40)

@@ -5,8 +5,9 @@ can still open it in the full editor. "Once per condition per period" comes from
 runs once per event; a time rule runs once per value of its date field (its idempotency key carries the
 anchor), and the anchors are chosen so that value is the period:
   * follow-up, RTS, renewal, adoption deadline — the date itself: once per due date;
-  * usage up/down — `usage_week_start` moves every Monday: at most once a week;
-  * up-sell — `month_start_at` moves on the 1st: at most once a month;
+  * usage up/down — `weekly_at`, a fixed Monday every account shares, repeating every 7 days at 04:00
+    (after the 03:00 recompute): evaluated once a week, nothing to re-arm however many accounts;
+  * up-sell — the same anchor repeating every 30 days: at most once a month;
   * churn risk — `churn_risk_since` is set when the account turns red or is flagged and cleared when it
     recovers: once per episode, then a weekly reminder while it lasts (repeat_every_days).
 Every alert creates a task for the account's CSM (their work list) and e-mails them.
@@ -47,6 +48,7 @@ class AlertSpec:
     event_type: str | None = None
     date_field: str | None = None
     offset_days: int = 0        # negative: before the date
+    offset_hours: int = 0       # for the weekly anchor: after the nightly recompute
     repeat_every_days: int | None = None
     conditions: tuple = ()
     params: tuple = field(default_factory=tuple)
@@ -77,13 +79,15 @@ ALERTS = [
               "Uso da última semana fechada abaixo da semana anterior pelo percentual definido.",
               "Uso em queda: {{ account.name }} ({{ account.usage_wow_pct }}%)",
               "O uso de {{ account.name }} caiu {{ account.usage_wow_pct }}% na última semana em relação à anterior.",
-              date_field="usage_week_start", conditions=({"field": "usage_wow_pct", "op": "le", "value": "-30"},),
+              date_field="weekly_at", offset_hours=4, repeat_every_days=7,
+              conditions=({"field": "usage_wow_pct", "op": "le", "value": "-30"},),
               params=(Param("threshold", "Queda mínima", "usage_wow_pct", 1, 100, -1, "%"),)),
     AlertSpec("usage_up", "CS · Uso subiu semana a semana",
               "Uso da última semana fechada acima da semana anterior pelo percentual definido.",
               "Uso em alta: {{ account.name }} (+{{ account.usage_wow_pct }}%)",
               "O uso de {{ account.name }} subiu {{ account.usage_wow_pct }}% na última semana.",
-              date_field="usage_week_start", conditions=({"field": "usage_wow_pct", "op": "ge", "value": "30"},),
+              date_field="weekly_at", offset_hours=4, repeat_every_days=7,
+              conditions=({"field": "usage_wow_pct", "op": "ge", "value": "30"},),
               params=(Param("threshold", "Alta mínima", "usage_wow_pct", 1, 1000, 1, "%"),)),
     *[AlertSpec(f"renewal_{days}", f"CS · Renovação em {days} dias",
                 f"{days} dias antes da data de renovação do contrato.",
@@ -112,7 +116,7 @@ ALERTS = [
               "Oportunidade de expansão: {{ account.name }}",
               "{{ account.name }} tem engajamento {{ account.engagement_score }} em Ongoing com "
               "{{ account.products_count }} produto(s): avalie up-sell / cross-sell.",
-              date_field="month_start_at",
+              date_field="weekly_at", offset_hours=4, repeat_every_days=30,
               conditions=({"field": "phase", "op": "eq", "value": "ongoing"},
                           {"field": "engagement_score", "op": "ge", "value": "80"},
                           {"field": "products_count", "op": "lt", "value": "3"}),
@@ -152,7 +156,8 @@ def _spec_data(spec: AlertSpec) -> dict:
     if spec.trigger == "event":
         data["event_type"] = spec.event_type
     else:
-        data.update(date_field=spec.date_field, offset_amount=abs(spec.offset_days), offset_unit="days",
+        amount, unit = (spec.offset_hours, "hours") if spec.offset_hours else (abs(spec.offset_days), "days")
+        data.update(date_field=spec.date_field, offset_amount=amount, offset_unit=unit,
                     direction="before" if spec.offset_days < 0 else "after",
                     repeat_every_days=spec.repeat_every_days)
     return data

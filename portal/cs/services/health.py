@@ -13,8 +13,7 @@ from sqlalchemy import and_, case, delete, func, insert, select, update
 from sqlalchemy.orm import aliased
 
 from portal.accounts.scope import criteria
-from portal.cs.models import (Account, HealthScore, KeyFeature, UsageMetric, account_products, local_today,
-                              midnight_of)
+from portal.cs.models import Account, HealthScore, KeyFeature, UsageMetric, account_products, local_today
 from portal.cs.settings import MEASURES, MEASURES_SHORT, Settings, get_settings
 from portal.dbtypes import utcnow
 from portal.extensions import db
@@ -184,7 +183,7 @@ def key_features_by_account(account_ids=None) -> dict[int, set[str]]:
 ACCOUNT_COLUMNS = (Account.id, Account.segment, Account.phase, Account.created_at, Account.last_touchpoint_at,
                    Account.sponsor_met_at, Account.open_tickets, Account.sla_breaches, Account.last_nps,
                    Account.days_overdue, Account.risk_flag, Account.health_grade, Account.churn_risk_since,
-                   Account.usage_week_start, Account.month_start_at, Account.last_usage_on)
+                   Account.last_usage_on)
 
 
 def _days_between(earlier, day: date) -> int:
@@ -238,8 +237,6 @@ def recompute(day: date | None = None, account_ids=None, settings: Settings | No
         stmt = stmt.where(Account.id.in_(ids_filter))
     rows = db.session.execute(stmt).all()
     now = utcnow()
-    week_anchor = midnight_of(week_monday(day) - timedelta(days=7))
-    month_anchor = midnight_of(day.replace(day=1))
     summary = Summary(day)
     moved_anchors: dict[int, set[str]] = {}
     grade_events = []
@@ -260,14 +257,9 @@ def recompute(day: date | None = None, account_ids=None, settings: Settings | No
                             "health_on": day, "health_change_7d": change,
                             "engagement_score": result.measures["engagement"]["score"],
                             "usage_wow_pct": facts.wow_pct if facts else None,
-                            "usage_week_start": week_anchor, "month_start_at": month_anchor,
                             "churn_risk_since": risk_since})
-            moved = {name for name, old, new in (("churn_risk_since", row.churn_risk_since, risk_since),
-                                                 ("usage_week_start", row.usage_week_start, week_anchor),
-                                                 ("month_start_at", row.month_start_at, month_anchor))
-                     if old != new}
-            if moved:
-                moved_anchors[row.id] = moved
+            if row.churn_risk_since != risk_since:  # a risk episode began or ended: re-arm its rules
+                moved_anchors[row.id] = {"churn_risk_since"}
             if row.health_grade and row.health_grade != result.grade:
                 grade_events.append((row.id, row.health_grade, result.grade, result.score))
         ids = [r.id for r in chunk]
@@ -288,10 +280,8 @@ def recompute(day: date | None = None, account_ids=None, settings: Settings | No
 
 
 def _rearm(moved: dict[int, set[str]]) -> None:
-    """Re-arm the period rules of the accounts whose anchors moved (weekly/monthly or risk episodes).
-
-    The rules are read once for the whole night, not once per account: on a Monday every account's week
-    anchor moves."""
+    """Re-arm the rules of the accounts whose anchors moved (a risk episode began or ended); the rules are
+    read once for the whole night, not once per account."""
     from portal.automation.engine import schedule
     from portal.automation.models import Rule
     fields = set().union(*moved.values()) if moved else set()
