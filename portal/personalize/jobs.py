@@ -33,6 +33,21 @@ def make_photo_versions(photo_id: int) -> str:
     return photo.status
 
 
+def invite_buyers(user_ids: list[int], actor_id: int | None) -> int:
+    """Invitations for a whole import, in batches; anyone invited meanwhile is skipped."""
+    from portal.accounts.models import User
+    from portal.personalize.services.buyers import invite, never_invited
+
+    actor = db.session.get(User, actor_id) if actor_id else None
+    sent = 0
+    for start in range(0, len(user_ids), 100):
+        for user in never_invited(user_ids[start:start + 100]):
+            invite(user, actor)
+            sent += 1
+        db.session.commit()
+    return sent
+
+
 def refresh_development(development_id: int, now: datetime | None = None) -> int:
     """Every unit with buyers gets a selection; every selection points at the window that concerns it
     now, and its time rules (e.g. "3 days before the deadline") follow that window's dates."""

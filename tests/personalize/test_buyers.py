@@ -117,3 +117,32 @@ def test_export_is_scoped_and_logged_for_lgpd(world, client, login_as):
     rows = list(csv.reader(io.StringIO(client.get("/personalizacao/compradores/exportar.csv")
                                        .data.decode("utf-8-sig")), delimiter=";"))
     assert rows[1:] == []
+
+
+def test_a_buyer_added_from_the_units_list_and_their_page(world, client, login_as):
+    login_as(world["staff"])
+    unit = world["units"][2]
+    url = f"/personalizacao/compradores/novo?unidade={unit.id}"
+    assert unit.label in client.get(url).get_data(as_text=True)
+    r = client.post(url, data={"name": "Diego Lima", "email": "diego@exemplo.com.br", "phone": "11 97777-0000"})
+    assert r.status_code == 302
+    html = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "(11) 97777-0000" in html and unit.label in html and "Não iniciada" in html and "ainda sem convite" in html
+    other = world["dev"].towers[1].units[0]
+    r = client.post(r.headers["Location"] + "/unidades", data={"u-development_id": world["dev"].id,
+                                                               "u-tower": "torre b", "u-unit": other.number})
+    assert r.status_code == 302
+    assert other.label in client.get(r.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_large_batch_of_invitations_goes_to_the_worker(world, client, login_as, run_jobs, monkeypatch):
+    from portal.personalize.services import buyers as buyer_services
+    monkeypatch.setattr(buyer_services, "INLINE_INVITATIONS", 1)
+    login_as(world["staff"])
+    r = client.post("/personalizacao/compradores/convites", data={}, follow_redirects=True)
+    assert "2 convite(s) sendo enviados em segundo plano." in r.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Delivery.id))) == 0
+    run_jobs()
+    assert db.session.scalar(select(func.count(Delivery.id))) == 2
+    invited = db.session.execute(select(AuditLog).where(AuditLog.action == "buyer.invited")).scalars().all()
+    assert {a.user_id for a in invited} == {world["staff"].id}

@@ -211,7 +211,7 @@ def update_buyer(user: User, data: dict) -> User:
     return user
 
 
-def invite(user: User) -> None:
+def invite(user: User, actor: User | None = None) -> None:
     """E-mail the set-password link (again, if asked). Sent through automation, after commit."""
     if not user.active:
         raise ServiceError({"user": "Este comprador está desativado."})
@@ -219,8 +219,25 @@ def invite(user: User) -> None:
     profile = profile_of(user, create=True)
     profile.invited_at = utcnow()
     profile.invitations = (profile.invitations or 0) + 1
-    audit("buyer.invited", user, count=profile.invitations)
-    publish("buyer.invited", user)
+    audit("buyer.invited", user, user=actor, count=profile.invitations)
+    publish("buyer.invited", user, actor=actor)
+
+
+INLINE_INVITATIONS = 50
+
+
+def invite_pending(user_ids, actor: User) -> tuple[int, bool]:
+    """Invite everyone in `user_ids` never invited nor logged in. A few go out now; a whole imported
+    development goes to the worker. Returns (how many, queued?)."""
+    people = never_invited(list(user_ids))
+    if len(people) <= INLINE_INVITATIONS:
+        for user in people:
+            invite(user, actor)
+        return len(people), False
+    from portal import jobs
+    from portal.personalize.jobs import invite_buyers
+    jobs.enqueue_after_commit(db.session, invite_buyers, [u.id for u in people], actor.id, queue_name="low")
+    return len(people), True
 
 
 def never_invited(user_ids) -> list[User]:

@@ -121,12 +121,14 @@ class UnitPage:
         return next((v for v in self.items if v.item.id == item_id), None)
 
 
-def _applicable_items(unit: Unit, extra_ids: set[int]) -> list[Item]:
+def _applicable_items(unit: Unit, extra_ids: set[int], only_item: int | None = None) -> list[Item]:
     applies = select(ItemTypology.item_id).where(ItemTypology.typology_id == unit.typology_id)
     stmt = (select(Item).where(Item.development_id == unit.development_id,
                                (Item.id.in_(applies) & Item.retired_at.is_(None)) | Item.id.in_(extra_ids or {0}))
             .options(selectinload(Item.typology_links), selectinload(Item.category),
                      selectinload(Item.options).selectinload(Option.photos)))
+    if only_item is not None:
+        stmt = stmt.where(Item.id == only_item)
     return db.session.execute(stmt).scalars().all()
 
 
@@ -144,9 +146,7 @@ def unit_page(unit: Unit, user, now: datetime | None = None, only_item: int | No
     lines = {line.item_id: line for line in db.session.execute(
         select(SelectionLine).where(SelectionLine.selection_id == selection.id)
         .options(selectinload(SelectionLine.price), selectinload(SelectionLine.option))).scalars()}
-    items = _applicable_items(unit, set(lines))
-    if only_item is not None:
-        items = [i for i in items if i.id == only_item]
+    items = _applicable_items(unit, set(lines), only_item)
     page = UnitPage(unit=unit, selection=selection, window=window,
                     window_state=window.state(now) if window else None, any_open=any_open, staff=staff)
     by_category: dict[int, tuple[Category, list[ItemView]]] = {}

@@ -16,12 +16,13 @@ from portal.extensions import db
 from portal.personalize import queries
 from portal.personalize.forms import BuyerForm, ProfileFieldForm, UnitPickForm
 from portal.personalize.imports import BuyerImporter
-from portal.personalize.models import BuyerProfileField
+from portal.personalize.models import BuyerProfileField, Selection
 from portal.personalize.services import buyers as services
 from portal.personalize.views import STAFF, bp
 from portal.realestate.models import Development, Tower, Unit
 from portal.web import csv_import
 from portal.web.csv_import import fold
+from portal.web.filters import cpf_br, phone_br
 from portal.web.forms import apply_errors
 
 
@@ -141,8 +142,12 @@ def _buyer_page(user, form=None, pick=None, errors=None, status=200):
         select(Unit.id).join(Unit.buyers).where(User.id == user.id)))).scalars().all()
     if form is None:
         form = BuyerForm(obj=user, formdata=None)
+        form.phone.data, form.cpf.data = (phone_br(user.phone) if user.phone else "",
+                                          cpf_br(user.cpf) if user.cpf else "")
+    statuses = dict(db.session.execute(select(Selection.unit_id, Selection).where(
+        Selection.unit_id.in_([u.id for u in units] or [0]))).all())
     return render_template("personalize/buyer.html", buyer=user, form=form, pick=pick or _pick_form(),
-                           units=units, profile=services.profile_of(user), fields=services.active_profile_fields(),
+                           units=units, selections=statuses, profile=services.profile_of(user), fields=services.active_profile_fields(),
                            values=_profile_values(user), errors=errors or {}, tab="buyers"), status
 
 
@@ -189,11 +194,10 @@ def buyers_invite_pending():
     """Invite every buyer in scope (or in one development) who was never invited nor has logged in."""
     development_id = _int(request.form.get("empreendimento"))
     ids = db.session.execute(queries.buyer_query(current_user, development_id).with_only_columns(User.id)).scalars()
-    people = services.never_invited(list(ids))
-    for user in people:
-        services.invite(user)
+    count, queued = services.invite_pending(ids, current_user)
     db.session.commit()
-    flash(f"{len(people)} convite(s) enviado(s)." if people else "Nenhum convite pendente.", "success")
+    flash(f"{count} convite(s) sendo enviados em segundo plano." if queued else
+          f"{count} convite(s) enviado(s)." if count else "Nenhum convite pendente.", "success")
     return redirect(url_for(".buyers", **({"empreendimento": development_id} if development_id else {})))
 
 

@@ -40,7 +40,16 @@ def _history(selection) -> list:
     return timeline("selection", selection.id, extra, limit=100)
 
 
+def _ensure_committed(unit: Unit) -> None:
+    """Create the selection row (first visit) and commit before building the page: committing after would
+    expire every loaded row and the template would reload them one query at a time."""
+    if sel.get_selection(unit) is None:
+        sel.ensure_selection(unit)
+        db.session.commit()
+
+
 def render_unit_page(unit: Unit, status: int = 200, posted=None, errors=None, reopen_form=None):
+    _ensure_committed(unit)
     page = sel.unit_page(unit, current_user, posted=posted)
     for key, message in (errors or {}).items():
         view = page.view_for(int(key.split("-")[1])) if key.startswith("item-") else None
@@ -53,7 +62,6 @@ def render_unit_page(unit: Unit, status: int = 200, posted=None, errors=None, re
         context["reopen_form"] = reopen_form or ReopenForm(formdata=None)
     else:
         context["units"] = my_units()
-    db.session.commit()  # the page may have created the selection row
     return render_template("personalize/unit.html", **context), status
 
 
@@ -91,7 +99,6 @@ def unit_choose(unit_id, item_id):
     if view is None:
         abort(404)
     view.error = error
-    db.session.commit()
     body = render_template("personalize/_item_swap.html", page=page, unit=unit, v=view)
     return body, status
 
@@ -131,8 +138,8 @@ def unit_save(unit_id):
 def unit_review(unit_id):
     """The confirmation step: the full list with quantities, prices and the total."""
     unit = _unit(unit_id)
+    _ensure_committed(unit)
     page = sel.unit_page(unit, current_user)
-    db.session.commit()
     if not page.editable:
         flash("Esta personalização não pode ser enviada agora.", "info")
         return redirect(url_for(".unit", unit_id=unit.id))
@@ -149,7 +156,6 @@ def unit_submit(unit_id):
     except ServiceError as exc:
         db.session.rollback()
         page = sel.unit_page(unit, current_user)
-        db.session.commit()
         message = next(iter(exc.errors.values()))
         if not page.editable:
             flash(message, "error")
