@@ -100,7 +100,10 @@ def _profile_values(user=None):
 @bp.route("/compradores/novo", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def buyer_new():
-    fixed = get_scoped_or_404(current_user, Unit, request.args["unidade"]) if request.args.get("unidade") else None
+    fixed = None
+    if "unidade" in request.args:
+        unit_id = _int(request.args["unidade"])
+        fixed = get_scoped_or_404(current_user, Unit, unit_id) if unit_id else abort(404)
     form = BuyerForm() if request.method == "POST" else BuyerForm(formdata=None)
     pick = _pick_form(_int(request.args.get("empreendimento")))
     if form.validate_on_submit():
