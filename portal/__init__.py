@@ -23,6 +23,7 @@ BLUEPRINT_MODULES = [
     "portal.presales.work",
     "portal.personalize.views",
     "portal.cs.views",
+    "portal.cs.api",
 ]
 # Imported for their side effects: models, periodic jobs, event and report declarations.
 MODULES = [

@@ -42,12 +42,14 @@ def sample_context(kind: str | None) -> dict:
            "evento": {"tipo": "exemplo"}}
     if kind:
         sample: dict = {}
+        dates = subjects.SUBJECTS[kind].date_fields
         for path in subjects.SUBJECTS[kind].fields:
             node = sample
             parts = path.split(".")
             for part in parts[:-1]:
                 node = node.setdefault(part, {})
-            node[parts[-1]] = "exemplo"
+            # dates get a real datetime so `|data` and `|data_hora` validate like they will render
+            node[parts[-1]] = utcnow() if path in dates or path.endswith(("_at", "_due")) else "exemplo"
         ctx[kind] = sample
     return ctx
 

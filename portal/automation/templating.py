@@ -28,5 +28,5 @@ def render(source: str, context: dict) -> str:
         raise TemplateProblem(f"Campo desconhecido no modelo: {exc.message}") from exc
     except SecurityError as exc:
         raise TemplateProblem(f"Uso não permitido no modelo: {exc}") from exc
-    except (TypeError, ValueError, ArithmeticError) as exc:
+    except (TypeError, ValueError, ArithmeticError, AttributeError) as exc:
         raise TemplateProblem(f"Erro ao montar a mensagem: {exc}") from exc

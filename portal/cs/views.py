@@ -11,15 +11,6 @@ CS_ROLES = ("csm", "cs_leader")
 LEADERS = ("cs_leader",)  # admin always passes roles_required
 
 
-@bp.record_once
-def _register_api(state):
-    """The usage API lives on its own blueprint (/api/v1/cs); register it here until the app lists it."""
-    from portal import BLUEPRINT_MODULES
-    if "portal.cs.api" not in BLUEPRINT_MODULES and "cs_api" not in state.app.blueprints:
-        from portal.cs.api import bp as api_bp
-        state.app.register_blueprint(api_bp)
-
-
 @bp.app_template_filter("grade_class")
 def grade_class(grade: str | None) -> str:
     return {"green": "pill-ok", "yellow": "pill-warn", "red": "pill-bad"}.get(grade or "", "")

@@ -153,7 +153,14 @@ class Lead(TimestampMixin, db.Model):
                       Index("ix_leads_sla_due", "first_response_due", sqlite_where=text(SLA_OPEN),
                             postgresql_where=text(SLA_OPEN)),
                       Index("ix_leads_stage_due", "stage_due_at", sqlite_where=text(STAGE_OPEN),
-                            postgresql_where=text(STAGE_OPEN)))
+                            postgresql_where=text(STAGE_OPEN)),
+                      # dashboard period, board columns and counts (bench/presales_pages.py)
+                      Index("ix_leads_created_at", "created_at"),
+                      Index("ix_leads_stage_entered", "stage_id", "stage_entered_at"),
+                      Index("ix_leads_board", "pipeline_id", "stage_id", "owner_id", "sdr_id"),
+                      Index("ix_leads_negotiating", "negotiated_value_cents",
+                            sqlite_where=text("negotiated_value_cents IS NOT NULL"),
+                            postgresql_where=text("negotiated_value_cents IS NOT NULL")))
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(160))

@@ -36,8 +36,10 @@ DEVELOPMENTS = [
 ]
 
 def _module_steps():
+    from portal.cs.demo import load_demo as cs
+    from portal.personalize.demo import load_demo as personalize
     from portal.presales.demo import load_demo as presales
-    return [presales]
+    return [presales, personalize, cs]
 
 
 DEMO_STEPS = []  # extra callables (run after the base data and the modules', inside one transaction)

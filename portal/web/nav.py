@@ -5,8 +5,10 @@ ALL_STAFF = ("admin", "manager", "sdr", "broker", "csm", "cs_leader", "personali
 MENU = [
     ("Início", "web.home", ALL_STAFF),
     ("Pré-vendas", "presales.home", ("admin", "manager", "sdr", "broker")),
+    ("Painel de pré-vendas", "presales_dashboard.index", ("admin", "manager")),
     ("Config. pré-vendas", "presales_admin.index", ("admin", "manager")),
     ("Personalização", "personalize.home", ("admin", "personalization")),
+    ("Compradores", "personalize.buyers", ("admin", "personalization")),
     ("Sucesso do cliente", "cs.home", ("admin", "csm", "cs_leader")),
     ("Empreendimentos", "realestate.developments", ("admin", "manager", "personalization")),
     ("Relatórios", "reports.index", ("admin", "manager", "cs_leader", "personalization")),

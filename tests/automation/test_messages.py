@@ -277,3 +277,14 @@ def test_rule_editor_previews_with_a_real_record_then_saves(client, login_as):
     assert client.get(f"/automacao/regras/{saved.id}").status_code == 200
     part = client.get("/automacao/regras/nova?subject_type=unit&trigger=time", headers={"HX-Request": "true"})
     assert "Data de referência" in part.get_data(as_text=True) and "<html" not in part.get_data(as_text=True)
+
+
+def test_date_filters_validate_on_save_and_bad_use_is_a_clear_error(client, login_as):
+    login_as(make_user("admin"))
+    base = {"name": "Datas", "active": "y", "trigger": "event", "subject_type": "user", "event_type": "user.created",
+            "actions-0-type": "message", "actions-0-channel": "email", "actions-0-to": "contact",
+            "actions-0-subject": "Oi", "action": "save"}
+    ok = client.post("/automacao/regras/nova", data={**base, "actions-0-body": "Desde {{ user.created_at|data_hora }}"})
+    assert ok.status_code == 302
+    bad = client.post("/automacao/regras/nova", data={**base, "name": "Ruim", "actions-0-body": "{{ user.name|data }}"})
+    assert bad.status_code == 422 and "Erro ao montar a mensagem" in bad.get_data(as_text=True)
