@@ -7,7 +7,7 @@ from portal.web.urls import external_url
 
 
 def _send_link(user, template: str, purpose: str):
-    token = reset_token(user)
+    token = reset_token(user, invitation=purpose == "invitation")
     link = external_url("auth.reset", token=token)
     key = f"{purpose}:{user.id}:{hashlib.sha256(token.encode()).hexdigest()[:24]}"
     return send_template_email(to=user.email, name=user.name, template=template, key=key, subject_type="user",

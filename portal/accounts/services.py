@@ -126,8 +126,9 @@ def _fingerprint(user: User) -> str:
     return hashlib.sha256((user.password_hash or "unset").encode()).hexdigest()[:16]
 
 
-def reset_token(user: User) -> str:
-    return _serializer().dumps({"uid": user.id, "fp": _fingerprint(user)})
+def reset_token(user: User, invitation: bool = False) -> str:
+    """Invitations (people invited in bulk open them days later) live longer than a reset link."""
+    return _serializer().dumps({"uid": user.id, "fp": _fingerprint(user), "inv": invitation})
 
 
 class TokenError(ValueError):
@@ -136,7 +137,9 @@ class TokenError(ValueError):
 
 def user_for_reset_token(token: str) -> User:
     try:
-        data = _serializer().loads(token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"])
+        data = _serializer().loads(token, max_age=current_app.config["INVITATION_MAX_AGE"])
+        if not data.get("inv"):
+            _serializer().loads(token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"])
     except SignatureExpired as exc:
         raise TokenError("Este link expirou. Peça um novo link de redefinição.") from exc
     except BadSignature as exc:

@@ -124,3 +124,15 @@ def test_open_redirect_after_login_is_ignored(client):
     user = make_user("broker")
     r = client.post("/login?next=https://evil.example/", data={"email": user.email, "password": PASSWORD})
     assert r.headers["Location"] == "/"
+
+
+def test_invitation_links_last_a_week_reset_links_two_hours(app, client):
+    user = make_user("customer")
+    with time_machine.travel("2026-01-05 10:00 +0000", tick=False):
+        with app.test_request_context():
+            invite, reset = services.reset_token(user, invitation=True), services.reset_token(user)
+    with time_machine.travel("2026-01-08 10:00 +0000", tick=False):
+        assert client.get(f"/senha/redefinir/{invite}").status_code == 200
+        assert client.get(f"/senha/redefinir/{reset}").status_code == 400
+    with time_machine.travel("2026-01-13 10:00 +0000", tick=False):
+        assert client.get(f"/senha/redefinir/{invite}").status_code == 400
