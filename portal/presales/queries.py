@@ -6,7 +6,7 @@ the list and the CSV export, so the export is exactly what the screen shows.
 """
 import re
 from dataclasses import dataclass, fields
-from datetime import datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import String, and_, asc, cast, desc, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
@@ -45,12 +45,21 @@ class LeadFilters:
     team: int | None = None
     stage: int | None = None
     q: str = ""
+    # drill-down from the dashboard: creation period (local dates), outcome, loss reason, negotiations
+    created_from: str | None = None
+    created_to: str | None = None
+    status: str | None = None
+    loss_reason: int | None = None
+    negotiating: int | None = None
 
     @classmethod
     def from_args(cls, args) -> "LeadFilters":
         return cls(development=_int(args.get("development")), channel=_int(args.get("channel")),
                    media=_int(args.get("media")), owner=_int(args.get("owner")), team=_int(args.get("team")),
-                   stage=_int(args.get("stage")), q=(args.get("q") or "").strip()[:100])
+                   stage=_int(args.get("stage")), q=(args.get("q") or "").strip()[:100],
+                   created_from=_day(args.get("created_from")), created_to=_day(args.get("created_to")),
+                   status=args.get("status") if args.get("status") in ("open", "won", "lost") else None,
+                   loss_reason=_int(args.get("loss_reason")), negotiating=1 if args.get("negotiating") == "1" else None)
 
     def args(self) -> dict:
         """The non-empty filters, for building links (pager, sort, export, load more)."""
@@ -59,6 +68,17 @@ class LeadFilters:
     @property
     def active(self) -> int:
         return len([k for k in self.args() if k != "stage"])
+
+
+def _day(value) -> str | None:
+    try:
+        return date.fromisoformat(value).isoformat() if value else None
+    except ValueError:
+        return None
+
+
+def _local_start(day: str):
+    return datetime.combine(date.fromisoformat(day), time.min, local_tz()).astimezone(timezone.utc)
 
 
 def team_and_below(team_id: int):
@@ -93,6 +113,16 @@ def lead_query(user, filters: LeadFilters, pipeline_id: int | None = None):
         stmt = stmt.where(Lead.owner_id.in_(select(User.id).where(User.team_id.in_(team_and_below(filters.team)))))
     if filters.q:
         stmt = _search(stmt, filters.q)
+    if filters.created_from:
+        stmt = stmt.where(Lead.created_at >= _local_start(filters.created_from))
+    if filters.created_to:
+        stmt = stmt.where(Lead.created_at < _local_start(filters.created_to) + timedelta(days=1))
+    if filters.status:
+        stmt = stmt.where(Lead.status == filters.status)
+    if filters.loss_reason is not None:
+        stmt = stmt.where(Lead.loss_reason_id == filters.loss_reason)
+    if filters.negotiating:
+        stmt = stmt.where(Lead.negotiated_value_cents.is_not(None), Lead.status == "open")
     return stmt
 
 

@@ -487,3 +487,29 @@ def test_manager_home_shows_team_counts_by_stage(sales, client, login_as):
     assert "Equipe por etapa" in page
     assert '<td class="num">1</td>' in page  # Atendimento: only the south lead
     assert '<th class="num">1</th>' in page  # total
+
+
+def test_list_honours_dashboard_drill_down_filters(client, login_as, sales):
+    from datetime import timedelta
+
+    import time_machine
+
+    from portal.dbtypes import utcnow
+    from portal.presales.models import LossReason
+    from portal.presales.services.intake import intake
+    from portal.presales.services.leads import mark_lost
+    with time_machine.travel(utcnow() - timedelta(days=40)):
+        old = intake({"name": "Antiga Cliente", "email": "antiga@exemplo.com.br", "channel": "site",
+                      "development": "jardim-europa"}).lead
+    new = intake({"name": "Nova Cliente", "email": "nova@exemplo.com.br", "channel": "site",
+                  "development": "jardim-europa"}).lead
+    reason = db.session.query(LossReason).first()
+    mark_lost(new, sales["admin"], reason.id)
+    db.session.commit()
+    login_as(sales["head"])
+    today = utcnow().date().isoformat()
+    html = client.get(f"/pre-vendas/leads?created_from={today}&created_to={today}").get_data(as_text=True)
+    assert "Nova Cliente" in html and "Antiga Cliente" not in html
+    html = client.get(f"/pre-vendas/leads?status=lost&loss_reason={reason.id}").get_data(as_text=True)
+    assert "Nova Cliente" in html and "Antiga Cliente" not in html
+    assert old.id
