@@ -189,6 +189,12 @@ class Account(TimestampMixin, db.Model):
         return brl(self.mrr_cents)
 
     @property
+    def nps_link(self) -> str:
+        """A fresh signed single-use NPS survey link (each rendering is a new link)."""
+        from portal.cs.services.nps import survey_url
+        return survey_url(self) if self.id is not None else ""
+
+    @property
     def potential_br(self) -> str:
         from portal.web.filters import brl
         return brl(self.potential_cents)

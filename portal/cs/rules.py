@@ -26,7 +26,8 @@ register_subject(SubjectType(
             "at_risk": "Em risco de churn", "days_overdue": "Dias em atraso", "open_tickets": "Chamados abertos",
             "last_nps": "Último NPS", "renewal_br": "Data de renovação", "next_follow_up_br": "Próximo follow-up",
             "next_rts_br": "Próxima reunião de resultados", "phase_due_br": "Prazo previsto da fase",
-            "potential_br": "Potencial de expansão"},
+            "potential_br": "Potencial de expansão",
+            "nps_link": "Link da pesquisa NPS (único por envio, responde sem login)"},
     date_fields={"created_at": "Criada em", "phase_started_at": "Entrou na fase em",
                  "phase_due_at": "Prazo previsto da fase", "renewal_at": "Data de renovação",
                  "next_follow_up_at": "Próximo follow-up", "next_visit_at": "Próxima visita",
@@ -48,8 +49,10 @@ EVENTS = [
     ("account.onboarding_step", "Etapa de onboarding concluída"),
     ("account.risk_flagged", "CSM sinalizou risco de churn"), ("account.risk_cleared", "CSM retirou o risco"),
     ("account.grade_changed", "Saúde mudou de cor"),
+    ("account.nps_answered", "Cliente respondeu a pesquisa NPS"),
 ]
 for event_type, label in EVENTS:
     register_event(event_type, "account", label)
 
+from portal.cs import nps_models  # noqa: E402,F401  (NPS table)
 from portal.cs import jobs  # noqa: E402,F401  (registers the nightly health recompute)

@@ -1,0 +1,168 @@
+"""NPS: signed single-use survey links (sent by rules through the account field `nps_link`), answers
+without login, NPS per period / segment / CSM, and the detractor follow-up task that cannot be closed
+without a response note and an action plan."""
+import secrets
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import event, select
+
+from portal.accounts.models import User
+from portal.accounts.scope import scoped
+from portal.accounts.services import ServiceError
+from portal.automation.models import Task
+from portal.cs.models import SEGMENTS, Account
+from portal.cs.nps_models import NpsResponse
+from portal.dbtypes import utcnow
+from portal.extensions import db
+
+SALT = "cs-nps"
+DETRACTOR_DUE_DAYS = 2
+TASK_KEY = "nps-detractor:"
+
+
+# ---- links -------------------------------------------------------------------------------------
+
+def _serializer():
+    from itsdangerous import URLSafeSerializer
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+
+
+def survey_token(account: Account, email: str | None = None) -> str:
+    """A fresh link token for this account: every token carries its own nonce, answered once."""
+    if email is None and account.main_contact is not None:
+        email = account.main_contact.email
+    return _serializer().dumps([account.id, (email or "").lower(), secrets.token_urlsafe(12)])
+
+
+def survey_url(account: Account, email: str | None = None) -> str:
+    base = current_app.config["PORTAL_BASE_URL"].rstrip("/")
+    return f"{base}/sucesso/nps/r/{survey_token(account, email)}"
+
+
+def read_token(token: str) -> tuple[int, str, str] | None:
+    from itsdangerous import BadSignature
+    try:
+        account_id, email, nonce = _serializer().loads(token)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    if not isinstance(account_id, int) or not isinstance(nonce, str):
+        return None
+    return account_id, email, nonce
+
+
+def token_state(token: str) -> tuple[Account | None, bool]:
+    """(account, already answered) for a link; account None when the link is invalid."""
+    data = read_token(token)
+    if data is None:
+        return None, False
+    account = db.session.get(Account, data[0])
+    used = db.session.execute(select(NpsResponse.id).where(NpsResponse.nonce == data[2])).first() is not None
+    return account, used
+
+
+# ---- answering ---------------------------------------------------------------------------------
+
+def _leader_fallback() -> int | None:
+    return db.session.execute(select(User.id).where(User.role == "cs_leader", User.active.is_(True))
+                              .order_by(User.id)).scalar()
+
+
+def answer(token: str, score, comment: str = "") -> NpsResponse:
+    data = read_token(token)
+    if data is None:
+        raise ServiceError({"token": "Link de pesquisa inválido."})
+    account = db.session.get(Account, data[0])
+    if account is None:
+        raise ServiceError({"token": "Link de pesquisa inválido."})
+    try:
+        value = int(str(score).strip())
+    except (TypeError, ValueError):
+        raise ServiceError({"score": "Escolha uma nota de 0 a 10."}) from None
+    if not 0 <= value <= 10:
+        raise ServiceError({"score": "Escolha uma nota de 0 a 10."})
+    if db.session.execute(select(NpsResponse.id).where(NpsResponse.nonce == data[2])).first():
+        raise ServiceError({"token": "Esta pesquisa já foi respondida. Obrigado!"})
+    now = utcnow()
+    response = NpsResponse(account_id=account.id, csm_id=account.csm_id, segment=account.segment,
+                           email=data[1] or None, nonce=data[2], score=value, comment=(comment or "").strip()[:5000],
+                           answered_at=now)
+    db.session.add(response)
+    account.last_nps, account.last_nps_at = value, now
+    db.session.flush()
+    if response.is_detractor:
+        assignee = account.csm_id or _leader_fallback()
+        if assignee is not None:
+            body = f"Nota {value}." + (f" Comentário: “{response.comment}”" if response.comment else "")
+            task = Task(assignee_id=assignee, title=f"Responder detrator NPS: {account.name}"[:200],
+                        description=body + "\nFeche pela tela de NPS com a resposta dada ao cliente e o plano de ação.",
+                        subject_type="account", subject_id=account.id,
+                        due_at=now + timedelta(days=DETRACTOR_DUE_DAYS),
+                        idempotency_key=f"{TASK_KEY}{response.id}")
+            db.session.add(task)
+            db.session.flush()
+            response.task_id = task.id
+    from portal.automation import events
+    events.publish("account.nps_answered", account, score=value, category=response.category)
+    return response
+
+
+def close_detractor(response: NpsResponse, note: str, plan: str) -> NpsResponse:
+    note, plan = (note or "").strip(), (plan or "").strip()
+    errors = {}
+    if not note:
+        errors["response_note"] = "Descreva a resposta dada ao cliente."
+    if not plan:
+        errors["action_plan"] = "Descreva o plano de ação."
+    if errors:
+        raise ServiceError(errors)
+    response.response_note, response.action_plan = note, plan
+    now = utcnow()
+    response.closed_at = now
+    db.session.flush()  # the task guard reads the note and plan from the database
+    if response.task is not None and response.task.done_at is None:
+        response.task.done_at = now
+    return response
+
+
+@event.listens_for(Task, "before_update")
+def _guard_detractor_task(mapper, connection, task: Task):
+    """A detractor task closes only once its NPS answer holds a response note and an action plan."""
+    if task.done_at is None or not (task.idempotency_key or "").startswith(TASK_KEY):
+        return
+    response_id = int(task.idempotency_key[len(TASK_KEY):])
+    row = connection.execute(select(NpsResponse.response_note, NpsResponse.action_plan)
+                             .where(NpsResponse.id == response_id)).first()
+    if row is not None and not ((row.response_note or "").strip() and (row.action_plan or "").strip()):
+        raise ServiceError({"task": "Tarefa de detrator só fecha com a resposta ao cliente e o plano de ação."})
+
+
+# ---- figures -----------------------------------------------------------------------------------
+
+def compute_nps(scores) -> dict:
+    scores = list(scores)
+    total = len(scores)
+    promoters = sum(1 for s in scores if s >= 9)
+    detractors = sum(1 for s in scores if s <= 6)
+    passives = total - promoters - detractors
+    nps = round((promoters - detractors) * 100 / total) if total else None
+    return {"nps": nps, "total": total, "promoters": promoters, "passives": passives, "detractors": detractors}
+
+
+def report(user, start: datetime | None = None, end: datetime | None = None) -> dict:
+    """NPS overall, per segment and per CSM for answers in [start, end), within the user's scope."""
+    stmt = scoped(user, NpsResponse)
+    if start is not None:
+        stmt = stmt.where(NpsResponse.answered_at >= start)
+    if end is not None:
+        stmt = stmt.where(NpsResponse.answered_at < end)
+    rows = db.session.execute(stmt.order_by(NpsResponse.answered_at.desc())).scalars().all()
+    by_segment = {label: compute_nps(r.score for r in rows if r.segment == code) for code, label in SEGMENTS.items()}
+    csm_names: dict = {}
+    for r in rows:
+        csm_names.setdefault(r.csm_id, r.csm.name if r.csm else "Sem CSM")
+    by_csm = sorted(((name, compute_nps(r.score for r in rows if r.csm_id == cid)) for cid, name in csm_names.items()),
+                    key=lambda item: item[0])
+    open_detractors = [r for r in rows if r.is_detractor and r.closed_at is None]
+    return {"overall": compute_nps(r.score for r in rows), "by_segment": by_segment, "by_csm": by_csm,
+            "responses": rows, "open_detractors": open_detractors}
