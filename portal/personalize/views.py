@@ -44,4 +44,4 @@ def portal():
     return render_unit_page(units[0])
 
 
-from portal.personalize.web import buyers, catalog, helpers, selection, staff, windows  # noqa: E402,F401  (routes)
+from portal.personalize.web import buyers, catalog, contracts, helpers, selection, staff, windows  # noqa: E402,F401  (routes)

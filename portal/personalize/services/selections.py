@@ -336,6 +336,9 @@ def submit(selection: Selection, revision, actor, now: datetime | None = None) -
     total = _recompute_total(selection)
     audit("selection.submitted", selection, unit_id=unit.id, total_cents=total, on_behalf=staff)
     publish("selection.submitted", selection, actor=actor, total_cents=total, on_behalf=staff)
+    from portal.personalize.services import contracts  # the contract PDF is rendered by the worker
+    if contracts.current_template(selection.development_id) is not None:
+        contracts.request_contract(selection, actor)
     return selection
 
 

@@ -1,0 +1,120 @@
+"""Contracts: the development's contract template (staff: edit, preview with a real unit, versions) and
+a unit's contract page (buyer: payment choice and the PDF; staff: generate again)."""
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+
+from portal.accounts.decorators import roles_required
+from portal.accounts.scope import get_scoped_or_404
+from portal.accounts.services import ServiceError
+from portal.extensions import db
+from portal.personalize.contracts import PAYMENT_METHODS, Contract, PaymentChoice
+from portal.personalize.services import contracts as services
+from portal.personalize.services import selections as sel
+from portal.personalize.views import PEOPLE, STAFF, bp
+from portal.personalize.web.staff import development_or_404
+from portal.realestate.models import Unit
+
+
+@bp.route("/empreendimentos/<int:development_id>/contrato", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def contract_template(development_id):
+    d = development_or_404(development_id)
+    current = services.current_template(d.id)
+    body = current.body if current else services.DEFAULT_TEMPLATE
+    errors, preview_html, status = {}, None, 200
+    sample = services.preview_selection(d)
+    if request.method == "POST":
+        body = request.form.get("body", "")
+        try:
+            if request.form.get("action") == "preview":
+                preview_html = services.preview(d, body)
+            else:
+                template = services.save_template(d, body, current_user)
+                db.session.commit()
+                flash(f"Modelo de contrato salvo (versão {template.version}).", "success")
+                return redirect(url_for(".contract_template", development_id=d.id))
+        except ServiceError as exc:
+            db.session.rollback()
+            errors, status = exc.errors, 422
+    return render_template("personalize/contracts/template.html", d=d, body=body, errors=errors,
+                           preview_html=preview_html, versions=services.template_versions(d.id), current=current,
+                           sample=sample, tab="contract"), status
+
+
+def _unit(unit_id) -> Unit:
+    return get_scoped_or_404(current_user, Unit, unit_id)
+
+
+def _render(unit, errors=None, status=200):
+    selection = sel.get_selection(unit)
+    contract = services.current_contract(selection.id) if selection else None
+    choice = db.session.get(PaymentChoice, selection.id) if selection else None
+    return render_template("personalize/contracts/unit.html", unit=unit, s=selection, contract=contract,
+                           choice=choice, methods=PAYMENT_METHODS, errors=errors or {},
+                           max_installments=services.MAX_INSTALLMENTS,
+                           staff=current_user.role != "customer", money_full=services.money_full), status
+
+
+@bp.route("/unidades/<int:unit_id>/contrato")
+@roles_required(*PEOPLE)
+def unit_contract(unit_id):
+    return _render(_unit(unit_id))
+
+
+@bp.route("/unidades/<int:unit_id>/pagamento", methods=["POST"])
+@roles_required(*PEOPLE)
+def unit_payment(unit_id):
+    unit = _unit(unit_id)
+    selection = sel.get_selection(unit)
+    if selection is None:
+        abort(404)
+    try:
+        services.choose_payment(selection, request.form.get("method"), request.form.get("installments"),
+                                current_user)
+        contract = services.current_contract(selection.id)
+        if selection.status == "submitted" and services.current_template(selection.development_id):
+            if contract is None or contract.payment_method != request.form.get("method") or \
+                    contract.installments != selection_installments(selection):
+                services.request_contract(selection, current_user)  # the contract carries the payment method
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        return _render(unit, exc.errors, 422)
+    flash("Forma de pagamento registrada. Nada é cobrado agora.", "success")
+    return redirect(url_for(".unit_contract", unit_id=unit.id))
+
+
+def selection_installments(selection):
+    choice = db.session.get(PaymentChoice, selection.id)
+    return choice.installments if choice else None
+
+
+@bp.route("/unidades/<int:unit_id>/contrato/gerar", methods=["POST"])
+@roles_required(*STAFF)
+def unit_contract_generate(unit_id):
+    unit = _unit(unit_id)
+    selection = sel.get_selection(unit)
+    if selection is None:
+        abort(404)
+    try:
+        services.request_contract(selection, current_user)
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        return _render(unit, exc.errors, 422)
+    flash("Contrato na fila de geração.", "success")
+    return redirect(url_for(".unit_contract", unit_id=unit.id))
+
+
+@bp.route("/unidades/<int:unit_id>/contrato/<int:contract_id>.pdf")
+@roles_required(*PEOPLE)
+def unit_contract_pdf(unit_id, contract_id):
+    unit = _unit(unit_id)
+    contract = db.session.get(Contract, contract_id)
+    if contract is None or contract.selection.unit_id != unit.id:
+        abort(404)
+    path = services.contract_file(contract)
+    if path is None:
+        abort(404)
+    return send_file(path, mimetype="application/pdf", as_attachment=False,
+                     download_name=f"contrato-{unit.development.name}-{unit.number}.pdf".replace(" ", "-"))
