@@ -1,0 +1,65 @@
+"""Churn screens: record a cancellation / non-renewal / downgrade with its autopsy from the account, the
+churn list with logo and revenue churn per month, and the editable reason taxonomy (leaders)."""
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portal.accounts.decorators import roles_required
+from portal.accounts.scope import get_scoped_or_404
+from portal.accounts.services import ServiceError
+from portal.cs.models import local_today
+from portal.cs.nps_models import CHURN_KINDS, Churn, ChurnReason
+from portal.cs.services import churn as churn_services
+from portal.cs.views import CS_ROLES, LEADERS, bp
+from portal.cs.web.common import account_or_404
+from portal.extensions import db
+
+
+@bp.route("/churn")
+@roles_required(*CS_ROLES)
+def churn_list():
+    return render_template("cs/churn/list.html", months=churn_services.monthly(current_user, local_today()),
+                           records=churn_services.records(current_user))
+
+
+@bp.route("/contas/<int:account_id>/churn", methods=["GET", "POST"])
+@roles_required(*CS_ROLES)
+def churn_new(account_id):
+    account = account_or_404(account_id)
+    errors = {}
+    if request.method == "POST":
+        try:
+            record = churn_services.record_churn(account, request.form.to_dict(), current_user)
+            db.session.commit()
+            flash("Churn registrado.", "success")
+            return redirect(url_for("cs.churn_detail", churn_id=record.id))
+        except ServiceError as exc:
+            db.session.rollback()
+            errors = exc.errors
+    return render_template("cs/churn/form.html", account=account, errors=errors, form=request.form,
+                           kinds=CHURN_KINDS, reasons=churn_services.active_reasons()), (422 if errors else 200)
+
+
+@bp.route("/churn/<int:churn_id>")
+@roles_required(*CS_ROLES)
+def churn_detail(churn_id):
+    return render_template("cs/churn/detail.html", c=get_scoped_or_404(current_user, Churn, churn_id))
+
+
+@bp.route("/churn/motivos", methods=["GET", "POST"])
+@roles_required(*LEADERS)
+def churn_reasons():
+    errors = {}
+    if request.method == "POST":
+        reason = None
+        if request.form.get("id"):
+            reason = db.session.get(ChurnReason, int(request.form["id"]))
+        try:
+            churn_services.save_reason(request.form.to_dict(), reason)
+            db.session.commit()
+            flash("Motivo salvo.", "success")
+            return redirect(url_for("cs.churn_reasons"))
+        except ServiceError as exc:
+            db.session.rollback()
+            errors = exc.errors
+    return render_template("cs/churn/reasons.html", reasons=churn_services.all_reasons(),
+                           errors=errors), (422 if errors else 200)
