@@ -71,6 +71,8 @@ def load_demo(users):
     rng = random.Random(7)
     products = list(_products().values())
     alerts.ensure_default_rules()
+    from portal.cs.services.at_risk import ensure_weekly_rule
+    ensure_weekly_rule()
     today = local_today()
     owners = {"csm": users["csm@demo.portal"], "lider": users["lider.cs@demo.portal"]}
     created = []

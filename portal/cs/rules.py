@@ -54,5 +54,6 @@ EVENTS = [
 for event_type, label in EVENTS:
     register_event(event_type, "account", label)
 
-from portal.cs import nps_models  # noqa: E402,F401  (NPS table)
+from portal.cs import nps_models  # noqa: E402,F401  (NPS and churn tables)
+from portal.cs import reports  # noqa: E402,F401  (the weekly at-risk report)
 from portal.cs import jobs  # noqa: E402,F401  (registers the nightly health recompute)
