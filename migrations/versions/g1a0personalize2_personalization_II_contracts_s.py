@@ -55,9 +55,21 @@ def upgrade():
         sa.Column("chosen_at", portal.dbtypes.UTCDateTime(), nullable=False),
         sa.Column("chosen_by_id", sa.Integer(), sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
     )
+    op.create_table(
+        "payment_options",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("development_id", sa.Integer(), sa.ForeignKey("developments.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("method", sa.String(12), nullable=False),
+        sa.Column("max_installments", sa.Integer(), nullable=False),
+        sa.Column("instructions", sa.Text(), nullable=False),
+        sa.UniqueConstraint("development_id", "method"),
+    )
+    op.create_index("ix_payment_options_development_id", "payment_options", ["development_id"])
 
 
 def downgrade():
+    op.drop_index("ix_payment_options_development_id", "payment_options")
+    op.drop_table("payment_options")
     op.drop_table("payment_choices")
     op.drop_index("ix_contracts_development_id", "contracts")
     op.drop_index("ix_contracts_selection_id", "contracts")

@@ -66,3 +66,20 @@ class PaymentChoice(db.Model):
     installments: Mapped[int] = mapped_column(default=1)
     chosen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     chosen_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class PaymentOption(db.Model):
+    """A payment method a development accepts, with its most installments and instructions for the buyer.
+    A development with none configured accepts every method (up to the default installments)."""
+    __tablename__ = "payment_options"
+    __scope__ = ("development", "development_id")
+    __table_args__ = (UniqueConstraint("development_id", "method"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    development_id: Mapped[int] = mapped_column(ForeignKey("developments.id", ondelete="CASCADE"), index=True)
+    method: Mapped[str] = mapped_column(String(12))
+    max_installments: Mapped[int] = mapped_column(default=1)
+    instructions: Mapped[str] = mapped_column(Text, default="")
+
+    @property
+    def label(self):
+        return PAYMENT_METHODS.get(self.method, self.method)

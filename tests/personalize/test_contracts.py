@@ -89,13 +89,13 @@ def test_submit_renders_the_contract_pdf_with_every_line_and_the_total(world, ru
     contract = db.session.get(Contract, contract.id)
     assert contract.status == "rendered" and len(contract.sha256) == 64
     text = _pdf_text(contract)
+    flat = " ".join(text.split())
     assert len(sel.lines) == 3  # the two choices and the standard countertop
     for line in sel.lines:
-        assert line.option.name in text
-        assert brl(line.total_cents) in text
+        assert line.option.name in flat
+        assert f"{brl(line.unit_price_cents)} {brl(line.total_cents)}" in text  # one row, money never wrapped
     assert sel.total_cents == sum(line.total_cents for line in sel.lines) == contract.total_cents
     assert sel.total_cents == 20 * 8000 + 68900
-    flat = " ".join(text.split())
     assert contracts.money_full(sel.total_cents) in flat
     assert "529.982.247-25" in flat and "Ana Compradora" in flat
 
@@ -137,3 +137,58 @@ def test_other_buyer_cannot_open_the_contract(world, client, login_as, run_jobs)
     assert client.get(f"/personalizacao/unidades/{unit.id}/contrato/{contract.id}.pdf").status_code == 404
     own = world["units"][1]
     assert client.get(f"/personalizacao/unidades/{own.id}/contrato/{contract.id}.pdf").status_code == 404
+
+
+def test_reopening_voids_the_contract_and_staff_can_generate_again(world, client, login_as, run_jobs):
+    contracts.save_template(world["dev"], contracts.DEFAULT_TEMPLATE, world["staff"])
+    db.session.commit()
+    sel = _submitted(world)
+    run_jobs()
+    first = contracts.current_contract(sel.id)
+    selections.reopen(sel, world["staff"], "Comprador pediu troca")
+    db.session.commit()
+    assert db.session.get(Contract, first.id).status == "superseded"
+    assert contracts.current_contract(sel.id) is None
+    login_as(world["staff"])
+    unit = world["units"][0]
+    r = client.post(f"/personalizacao/unidades/{unit.id}/contrato/gerar")
+    assert r.status_code == 422 and "personalização enviada" in r.get_data(as_text=True)
+    db.session.refresh(sel)
+    selections.submit(sel, sel.revision, world["staff"])
+    db.session.commit()
+    run_jobs()
+    assert client.post(f"/personalizacao/unidades/{unit.id}/contrato/gerar").status_code == 302
+    run_jobs()
+    valid = db.session.execute(select(Contract).where(Contract.selection_id == sel.id,
+                                                      Contract.status != "superseded")).scalars().all()
+    assert len(valid) == 1 and valid[0].status == "rendered"
+    assert "Gerar de novo" in client.get(f"/personalizacao/unidades/{unit.id}/contrato").get_data(as_text=True)
+
+
+def test_staff_configure_accepted_methods_and_the_buyer_only_sees_those(world, client, login_as):
+    d = world["dev"]
+    login_as(world["staff"])
+    url = f"/personalizacao/empreendimentos/{d.id}/pagamento"
+    r = client.post(url, data={})
+    assert r.status_code == 422 and "pelo menos uma" in r.get_data(as_text=True)
+    r = client.post(url, data={"accept-pix": "1", "installments-pix": "1", "instructions-pix": "Chave no contrato.",
+                               "accept-boleto": "1", "installments-boleto": "0"})
+    assert r.status_code == 422 and "de 1 a 120" in r.get_data(as_text=True)
+    r = client.post(url, data={"accept-pix": "1", "installments-pix": "1", "instructions-pix": "Chave no contrato.",
+                               "accept-boleto": "1", "installments-boleto": "6"})
+    assert r.status_code == 302
+    assert [(o.method, o.max_installments) for o in contracts.payment_options(d.id)] == [("boleto", 6), ("pix", 1)]
+    sel = _submitted(world)
+    client.post("/logout")
+    login_as(world["a"])
+    unit = world["units"][0]
+    page = client.get(f"/personalizacao/unidades/{unit.id}/contrato").get_data(as_text=True)
+    assert "Chave no contrato." in page and "Cartão de crédito" not in page
+    assert client.post(f"/personalizacao/unidades/{unit.id}/pagamento",
+                       data={"method": "cartao", "installments": "1"}).status_code == 422
+    r = client.post(f"/personalizacao/unidades/{unit.id}/pagamento", data={"method": "boleto", "installments": "7"})
+    assert r.status_code == 422 and "de 1 a 6 parcelas" in r.get_data(as_text=True)
+    assert db.session.get(PaymentChoice, sel.id) is None
+    assert client.post(f"/personalizacao/unidades/{unit.id}/pagamento",
+                       data={"method": "boleto", "installments": "6"}).status_code == 302
+    assert db.session.get(PaymentChoice, sel.id).installments == 6

@@ -20,7 +20,7 @@ from portal.accounts.audit import audit
 from portal.accounts.services import ServiceError
 from portal.dbtypes import utcnow
 from portal.extensions import db
-from portal.personalize.contracts import PAYMENT_METHODS, Contract, ContractTemplate, PaymentChoice
+from portal.personalize.contracts import PAYMENT_METHODS, Contract, ContractTemplate, PaymentChoice, PaymentOption
 from portal.personalize.models import Selection
 from portal.personalize.services.common import quantity_text
 from portal.web import filters
@@ -72,8 +72,8 @@ DEFAULT_TEMPLATE = """<h1>Contrato de personalização de unidade</h1>
   <thead><tr><th>Categoria</th><th>Item</th><th>Opção</th><th>Qtd.</th><th>Preço unit.</th><th>Valor</th></tr></thead>
   <tbody>
   {% for l in linhas %}
-    <tr><td>{{ l.categoria }}</td><td>{{ l.item }}</td><td>{{ l.opcao }}</td><td>{{ l.quantidade }}</td>
-        <td>{{ l.preco_unitario_cents|brl }}</td><td>{{ l.total_cents|brl }}</td></tr>
+    <tr><td>{{ l.categoria }}</td><td>{{ l.item }}</td><td>{{ l.opcao }}</td><td class="num">{{ l.quantidade }}</td>
+        <td class="num">{{ l.preco_unitario_cents|brl }}</td><td class="num">{{ l.total_cents|brl }}</td></tr>
   {% endfor %}
   </tbody>
 </table>
@@ -92,7 +92,7 @@ PDF_STYLE = """@page { size: A4; margin: 2cm; @bottom-right { content: counter(p
 body { font-family: "DejaVu Sans", sans-serif; font-size: 10pt; line-height: 1.4; }
 h1 { font-size: 15pt; } h2 { font-size: 12pt; margin-top: 1.2em; }
 table { width: 100%; border-collapse: collapse; } th, td { border-bottom: 1px solid #999; padding: 3px 4px;
-text-align: left; vertical-align: top; } .signature { margin-top: 2.5em; }"""
+text-align: left; vertical-align: top; } .num { white-space: nowrap; text-align: right; } .signature { margin-top: 2.5em; }"""
 
 
 def check_syntax(source: str) -> None:
@@ -217,19 +217,61 @@ def sample_context(development) -> dict:
 
 # ---- payment choice ---------------------------------------------------------------------------
 
+def payment_options(development_id: int) -> list[PaymentOption]:
+    """The methods a development accepts (unsaved defaults when staff configured none)."""
+    rows = db.session.execute(select(PaymentOption).where(PaymentOption.development_id == development_id)).scalars()
+    configured = {row.method: row for row in rows}
+    if not configured:
+        return [PaymentOption(development_id=development_id, method=m, instructions="",
+                              max_installments=1 if m == "pix" else MAX_INSTALLMENTS) for m in PAYMENT_METHODS]
+    return [configured[m] for m in PAYMENT_METHODS if m in configured]
+
+
+def save_payment_options(development, data) -> list[PaymentOption]:
+    """Staff: which methods are accepted (`accept-<method>`), up to how many installments, instructions."""
+    errors, wanted = {}, {}
+    for method in PAYMENT_METHODS:
+        if not data.get(f"accept-{method}"):
+            continue
+        raw = str(data.get(f"installments-{method}") or "1").strip()
+        n = int(raw) if raw.isdigit() else 0
+        if not 1 <= n <= 120:
+            errors[f"installments-{method}"] = "Informe de 1 a 120 parcelas."
+        instructions = str(data.get(f"instructions-{method}") or "").strip()
+        if len(instructions) > 2000:
+            errors[f"instructions-{method}"] = "Use no máximo 2.000 caracteres."
+        wanted[method] = (n, instructions)
+    if not wanted and not errors:
+        errors["methods"] = "Aceite pelo menos uma forma de pagamento."
+    if errors:
+        raise ServiceError(errors)
+    existing = {row.method: row for row in db.session.execute(
+        select(PaymentOption).where(PaymentOption.development_id == development.id)).scalars()}
+    for method, row in existing.items():
+        if method not in wanted:
+            db.session.delete(row)
+    for method, (n, instructions) in wanted.items():
+        row = existing.get(method) or PaymentOption(development_id=development.id, method=method)
+        row.max_installments, row.instructions = n, instructions
+        db.session.add(row)
+    db.session.flush()
+    audit("payment_options.saved", development, methods=sorted(wanted))
+    return payment_options(development.id)
+
+
 def choose_payment(selection: Selection, method, installments, actor) -> PaymentChoice:
     """The buyer's payment method (shown in the contract; nothing is charged, no boleto is generated)."""
     errors = {}
-    if method not in PAYMENT_METHODS:
+    accepted = {o.method: o for o in payment_options(selection.development_id)}
+    if method not in accepted:
         errors["method"] = "Escolha uma forma de pagamento."
     try:
         n = int(installments or 1)
     except (TypeError, ValueError):
         n = 0
-    if method in ("pix",) and n != 1:
-        n = 1
-    if not 1 <= n <= MAX_INSTALLMENTS:
-        errors["installments"] = f"Escolha de 1 a {MAX_INSTALLMENTS} parcelas."
+    most = accepted[method].max_installments if method in accepted else MAX_INSTALLMENTS
+    if not errors and not 1 <= n <= most:
+        errors["installments"] = f"Escolha de 1 a {most} parcelas." if most > 1 else "Esta forma é à vista (1x)."
     if errors:
         raise ServiceError(errors)
     choice = db.session.get(PaymentChoice, selection.id)
@@ -255,14 +297,20 @@ def current_contract(selection_id: int) -> Contract | None:
                               .order_by(Contract.id.desc()).limit(1)).scalar_one_or_none()
 
 
+def supersede(selection: Selection) -> int:
+    """Void the selection's contracts (reopened or regenerated): never two valid contracts for a unit."""
+    return db.session.execute(update(Contract).where(Contract.selection_id == selection.id,
+                                                     Contract.status != "superseded")
+                              .values(status="superseded").execution_options(synchronize_session=False)).rowcount
+
+
 def request_contract(selection: Selection, actor=None) -> Contract:
     """Record a queued contract for a submitted selection (older ones superseded); rendered by the worker."""
     if selection.status != "submitted":
         raise ServiceError({"contract": "O contrato só é gerado para uma personalização enviada."})
     if current_template(selection.development_id) is None:
         raise ServiceError({"contract": "Cadastre o modelo de contrato do empreendimento primeiro."})
-    db.session.execute(update(Contract).where(Contract.selection_id == selection.id, Contract.status != "superseded")
-                       .values(status="superseded").execution_options(synchronize_session=False))
+    supersede(selection)
     contract = Contract(selection_id=selection.id, development_id=selection.development_id, status="queued",
                         selection_revision=selection.revision, total_cents=selection.total_cents)
     db.session.add(contract)

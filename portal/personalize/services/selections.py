@@ -357,6 +357,8 @@ def reopen(selection: Selection, actor, reason: str, now: datetime | None = None
     db.session.refresh(selection)
     if not done:
         raise ServiceError({"reason": "Só é possível reabrir uma personalização enviada."})
+    from portal.personalize.services import contracts  # a changed selection needs a new contract
+    contracts.supersede(selection)
     audit("selection.reopened", selection, unit_id=selection.unit_id, reason=reason)
     publish("selection.reopened", selection, actor=actor, reason=reason)
     return selection

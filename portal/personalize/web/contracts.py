@@ -41,6 +41,25 @@ def contract_template(development_id):
                            sample=sample, tab="contract"), status
 
 
+@bp.route("/empreendimentos/<int:development_id>/pagamento", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def payment_options(development_id):
+    d = development_or_404(development_id)
+    errors, status, posted = {}, 200, None
+    if request.method == "POST":
+        try:
+            services.save_payment_options(d, request.form)
+            db.session.commit()
+            flash("Formas de pagamento salvas.", "success")
+            return redirect(url_for(".payment_options", development_id=d.id))
+        except ServiceError as exc:
+            db.session.rollback()
+            errors, status, posted = exc.errors, 422, request.form
+    options = {o.method: o for o in services.payment_options(d.id)}
+    return render_template("personalize/contracts/payment_options.html", d=d, options=options, errors=errors,
+                           posted=posted, methods=PAYMENT_METHODS, tab="payment"), status
+
+
 def _unit(unit_id) -> Unit:
     return get_scoped_or_404(current_user, Unit, unit_id)
 
@@ -50,8 +69,8 @@ def _render(unit, errors=None, status=200):
     contract = services.current_contract(selection.id) if selection else None
     choice = db.session.get(PaymentChoice, selection.id) if selection else None
     return render_template("personalize/contracts/unit.html", unit=unit, s=selection, contract=contract,
-                           choice=choice, methods=PAYMENT_METHODS, errors=errors or {},
-                           max_installments=services.MAX_INSTALLMENTS,
+                           choice=choice, options=services.payment_options(unit.development_id),
+                           errors=errors or {},
                            staff=current_user.role != "customer", money_full=services.money_full), status
 
 
