@@ -33,9 +33,13 @@ def run_command(host, port, worker):
     child = None
     if worker:
         child = subprocess.Popen([sys.executable, "-m", "portal.cli", "worker"], env=os.environ.copy())
+    # SIGTERM (kill, systemd, timeout) stops like Ctrl+C, so the worker and the embedded Redis stop too.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     click.echo(f"\n  Portal em http://{host}:{port}/  (Ctrl+C para parar)\n")
     try:
         run_simple(host, port, app, use_reloader=False, threaded=True)
+    except KeyboardInterrupt:
+        pass
     finally:
         if child is not None:
             child.send_signal(signal.SIGTERM)
