@@ -12,3 +12,13 @@ def nightly_health():
     summary = recompute()
     db.session.commit()
     return {"day": summary.day.isoformat(), "accounts": summary.accounts, "grade_changes": summary.grade_changes}
+
+
+@periodic(cron="0 * * * *", queue_name="low")
+def escalate_detractors():
+    """Hourly: overdue detractor tasks (NPS 0–6 with no response) are escalated to the CS leader."""
+    from portal.cs.services.nps import escalate_overdue
+    from portal.extensions import db
+    count = escalate_overdue()
+    db.session.commit()
+    return {"escalated": count}

@@ -83,3 +83,23 @@ def test_report_per_segment_and_csm_in_scope(app, client, cs_team):
     # a response out of scope is 404
     other = db.session.execute(select(NpsResponse).where(NpsResponse.account_id == c.id)).scalar_one()
     assert client.get(f"/sucesso/nps/respostas/{other.id}").status_code == 404
+
+
+def test_overdue_detractor_task_escalates_to_the_leader_once(app, cs_team):
+    from datetime import timedelta
+
+    from portal.automation.models import Notification
+    from portal.dbtypes import utcnow
+    account = make_account(csm=cs_team["caio"])
+    response = nps.answer(nps.survey_token(account), "2", "Ruim")
+    db.session.commit()
+    assert nps.escalate_overdue() == 0  # not due yet
+    later = utcnow() + timedelta(days=nps.DETRACTOR_DUE_DAYS, hours=1)
+    assert nps.escalate_overdue(later) == 1
+    nps.escalate_overdue(later)
+    db.session.commit()
+    (note,) = db.session.execute(select(Notification)).scalars().all()
+    assert note.user_id == cs_team["leader"].id and str(response.id) in note.url
+    nps.close_detractor(response, "Liguei", "Plano")
+    db.session.commit()
+    assert nps.escalate_overdue(later) == 0

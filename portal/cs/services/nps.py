@@ -137,6 +137,30 @@ def _guard_detractor_task(mapper, connection, task: Task):
         raise ServiceError({"task": "Tarefa de detrator só fecha com a resposta ao cliente e o plano de ação."})
 
 
+def escalate_overdue(now: datetime | None = None) -> int:
+    """Overdue, still open detractor tasks: tell the CSM's leader (manager of their team, else every active
+    CS leader) once per answer and leader. Returns how many overdue answers were found."""
+    from portal.automation.services import notify
+    from portal.automation.subjects import manager_of
+    now = now or utcnow()
+    rows = db.session.execute(select(NpsResponse, Task).join(Task, Task.id == NpsResponse.task_id)
+                              .where(Task.done_at.is_(None), Task.due_at < now, NpsResponse.closed_at.is_(None))
+                              ).all()
+    count = 0
+    for response, task in rows:
+        leader = manager_of(task.assignee) if task.assignee is not None else None
+        leaders = [leader.id] if leader is not None and leader.id != task.assignee_id else list(
+            db.session.execute(select(User.id).where(User.role == "cs_leader", User.active.is_(True))).scalars())
+        account = response.account
+        for user_id in leaders:
+            notify(user_id, f"Detrator sem resposta: {account.name}"[:200],
+                   f"Nota {response.score}; a tarefa de {task.assignee.name if task.assignee else 'CSM'} "
+                   f"venceu sem resposta ao cliente.", url=f"/sucesso/nps/respostas/{response.id}",
+                   key=f"nps-escalation:{response.id}:{user_id}")
+        count += 1 if leaders else 0
+    return count
+
+
 # ---- figures -----------------------------------------------------------------------------------
 
 def compute_nps(scores) -> dict:
