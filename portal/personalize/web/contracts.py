@@ -137,3 +137,23 @@ def unit_contract_pdf(unit_id, contract_id):
         abort(404)
     return send_file(path, mimetype="application/pdf", as_attachment=False,
                      download_name=f"contrato-{unit.development.name}-{unit.number}.pdf".replace(" ", "-"))
+
+
+MAX_VERIFY_BYTES = 20 * 1024 * 1024
+
+
+@bp.route("/verificar", methods=["GET", "POST"])
+def verify():
+    """Public: anyone uploads a contract PDF and learns whether its signature is valid and unchanged."""
+    from portal.personalize import signing
+    result, error, status = None, None, 200
+    if request.method == "POST":
+        upload = request.files.get("pdf")
+        data = upload.read(MAX_VERIFY_BYTES + 1) if upload else b""
+        if not data:
+            error, status = "Escolha o arquivo PDF do contrato.", 422
+        elif len(data) > MAX_VERIFY_BYTES:
+            error, status = "O arquivo passa de 20 MB.", 422
+        else:
+            result = signing.verify_pdf(data)
+    return render_template("personalize/contracts/verify.html", result=result, error=error), status
