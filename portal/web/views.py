@@ -81,3 +81,9 @@ def service_worker():
 @bp.route("/offline")
 def offline():
     return render_template("web/offline.html")
+
+
+@bp.route("/verify")
+def verify():
+    """The short public address printed on signed contracts."""
+    return redirect(url_for("personalize.verify"), 301)

@@ -1,12 +1,12 @@
 """Contracts: the development's contract template (staff: edit, preview with a real unit, versions) and
 a unit's contract page (buyer: payment choice and the PDF; staff: generate again)."""
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from portal.accounts.decorators import roles_required
 from portal.accounts.scope import get_scoped_or_404
 from portal.accounts.services import ServiceError
-from portal.extensions import db
+from portal.extensions import db, limiter
 from portal.personalize.contracts import PAYMENT_METHODS, Contract, PaymentChoice
 from portal.personalize.services import contracts as services
 from portal.personalize.services import selections as sel
@@ -143,6 +143,7 @@ MAX_VERIFY_BYTES = 20 * 1024 * 1024
 
 
 @bp.route("/verificar", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["PUBLIC_RATE_LIMIT"], methods=["POST"])
 def verify():
     """Public: anyone uploads a contract PDF and learns whether its signature is valid and unchanged."""
     from portal.personalize import signing
