@@ -69,4 +69,4 @@ def health_command():
     click.echo(nightly_health())
 
 
-from portal.cs.web import accounts, churn, imports, nps, settings, work  # noqa: E402,F401  (register their routes)
+from portal.cs.web import accounts, capacity, churn, imports, nps, settings, work  # noqa: E402,F401  (register their routes)
