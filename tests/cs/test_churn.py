@@ -62,6 +62,9 @@ def test_logo_and_revenue_churn_on_fixture_month(app, cs_team):
     assert march["mrr_lost_cents"] == 150_000
     assert march["revenue_churn_pct"] == pytest.approx(23.1)
     assert churn.month_figures(cs_team["outsider"], date(2026, 3, 1))["base_accounts"] == 0
+    groups = churn.breakdown(cs_team["leader"], date(2026, 3, 1), date(2026, 5, 1))
+    assert groups["reason"] == [("Percepção de valor", (2, 400_000)), ("Falta de uso", (0, 50_000))]
+    assert groups["csm"] == [("Caio CSM", (2, 450_000))]
 
 
 def test_record_from_account_page(app, client, cs_team):

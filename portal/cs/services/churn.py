@@ -137,3 +137,17 @@ def monthly(user, last: date, months: int = 6) -> list[dict]:
 def records(user, limit: int = 200) -> list[Churn]:
     return db.session.execute(scoped(user, Churn).order_by(Churn.churn_date.desc(), Churn.id.desc())
                               .limit(limit)).scalars().all()
+
+
+def breakdown(user, start: date, end: date) -> dict:
+    """Churn records in [start, end) grouped by reason, segment and CSM: (logos lost, MRR lost)."""
+    from portal.cs.models import SEGMENTS
+    rows = db.session.execute(scoped(user, Churn).where(Churn.churn_date >= start, Churn.churn_date < end)
+                              ).scalars().all()
+    out: dict = {"reason": {}, "segment": {}, "csm": {}}
+    for c in rows:
+        for group, label in (("reason", c.reason.name), ("segment", SEGMENTS.get(c.segment, c.segment)),
+                             ("csm", c.csm.name if c.csm else "Sem CSM")):
+            logos, mrr = out[group].get(label, (0, 0))
+            out[group][label] = (logos + (c.kind in LOGO_KINDS), mrr + c.mrr_lost_cents)
+    return {group: sorted(values.items(), key=lambda item: -item[1][1]) for group, values in out.items()}

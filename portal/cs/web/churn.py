@@ -17,8 +17,10 @@ from portal.extensions import db
 @bp.route("/churn")
 @roles_required(*CS_ROLES)
 def churn_list():
-    return render_template("cs/churn/list.html", months=churn_services.monthly(current_user, local_today()),
-                           records=churn_services.records(current_user))
+    months = churn_services.monthly(current_user, local_today(), months=12)
+    start, end = months[0]["month"], churn_services._next_month(months[-1]["month"])
+    return render_template("cs/churn/list.html", months=months[-6:], records=churn_services.records(current_user),
+                           groups=churn_services.breakdown(current_user, start, end))
 
 
 @bp.route("/contas/<int:account_id>/churn", methods=["GET", "POST"])
