@@ -51,6 +51,14 @@ def ensure_certificate() -> tuple[str, str]:
     return key_path, cert_path
 
 
+def _without_event_loop(fn, *args):
+    """pyHanko's sync API calls asyncio.run(), which fails inside a running loop (an async server, or
+    Playwright in the same process): run it on a short-lived thread that has no loop."""
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(fn, *args).result()
+
+
 def sign_pdf(data: bytes, field_name: str = FIELD) -> bytes:
     """The PDF signed as PAdES B-B with the company certificate (incremental update)."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -60,7 +68,8 @@ def sign_pdf(data: bytes, field_name: str = FIELD) -> bytes:
     meta = signers.PdfSignatureMetadata(field_name=field_name, subfilter=fields.SigSeedSubFilter.PADES,
                                         md_algorithm="sha256")
     out = io.BytesIO()
-    signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(data)), meta, signer=signer, output=out)
+    _without_event_loop(lambda: signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(data)), meta, signer=signer,
+                                                 output=out))
     return out.getvalue()
 
 
@@ -86,7 +95,7 @@ def verify_pdf(data: bytes) -> dict:
     context = ValidationContext(trust_roots=[asn1_x509.Certificate.load(der)], allow_fetching=False)
     for sig in embedded:
         try:
-            status = validate_pdf_signature(sig, context)
+            status = _without_event_loop(validate_pdf_signature, sig, context)
             item = {"field": sig.field_name, "intact": bool(status.intact), "valid": bool(status.valid),
                     "trusted": bool(status.trusted), "signer": status.signing_cert.subject.human_friendly,
                     "covers_whole": status.coverage.name == "ENTIRE_FILE"}
