@@ -87,3 +87,9 @@ def test_demo_is_idempotent(app):
     assert counts[1] == 40 and counts[2] == 2
     roles = {u.role for u in db.session.query(User)}
     assert roles == {"admin", "manager", "sdr", "broker", "csm", "cs_leader", "personalization", "customer"}
+
+
+def test_offline_page_never_sets_a_session_cookie(client):
+    r = client.get("/offline")
+    assert r.status_code == 200 and "Sem conexão" in r.get_data(as_text=True)
+    assert not r.headers.getlist("Set-Cookie")
