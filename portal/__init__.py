@@ -39,6 +39,8 @@ MODULES = [
     "portal.presales.jobs",
     "portal.presales.reports",
     "portal.personalize.models",
+    "portal.personalize.esign.models",
+    "portal.personalize.esign.services",
     "portal.personalize.rules",
     "portal.cs.models",
     "portal.cs.rules",

@@ -6,6 +6,7 @@ selection follows the window that concerns its unit (see jobs.refresh_developmen
 """
 from portal.automation.subjects import Contact, SubjectType, register_event, register_subject
 from portal.personalize import jobs  # noqa: F401 - registers the periodic window tick
+from portal.personalize.esign.models import Envelope
 from portal.personalize.models import PersonalizationWindow, Selection
 
 
@@ -46,6 +47,39 @@ register_subject(SubjectType(
     url=lambda w: f"/personalizacao/empreendimentos/{w.development_id}/janelas",
     title=lambda w: f"{w.development.name} — {w.name}",
 ))
+
+
+def _next_signer_contact(envelope):
+    """Reminders go to whoever must sign next (buyers first, staff last)."""
+    signer = envelope.next_signer()
+    return Contact(name=signer.name, email=signer.email, phone=signer.phone, user_id=signer.user_id) if signer \
+        else Contact()
+
+
+register_subject(SubjectType(
+    kind="envelope", model=Envelope, label="Contrato em assinatura",
+    fields={"status": "Situação", "status_label": "Situação (nome)", "provider": "Provedor",
+            "contract.total_cents": "Total (centavos)", "selection.unit.number": "Unidade",
+            "selection.unit.tower.name": "Torre", "selection.unit.development.name": "Empreendimento",
+            "sent_at": "Enviado em", "expires_at": "Prazo para assinar", "completed_at": "Concluído em",
+            "status_reason": "Motivo"},
+    date_fields={"sent_at": "Enviado em", "expires_at": "Prazo para assinar", "completed_at": "Concluído em"},
+    contact=_next_signer_contact,
+    owner=lambda e: _staff(e.selection.unit.development) if e.selection and e.selection.unit else None,
+    url=lambda e: f"/personalizacao/unidades/{e.selection.unit_id}/contrato" if e.selection else None,
+    title=lambda e: f"Contrato — {e.selection.unit.development.name} {e.selection.unit.tower.name} "
+                    f"{e.selection.unit.number}" if e.selection and e.selection.unit else f"Contrato {e.id}",
+))
+
+for event_type, kind, label in [
+    ("contract.sent", "envelope", "Contrato enviado para assinatura"),
+    ("contract.partially_signed", "envelope", "Contrato parcialmente assinado"),
+    ("contract.signed", "envelope", "Contrato assinado"),
+    ("contract.refused", "envelope", "Contrato recusado"),
+    ("contract.expired", "envelope", "Assinatura expirada"),
+    ("contract.cancelled", "envelope", "Assinatura cancelada"),
+]:
+    register_event(event_type, kind, label)
 
 for event_type, kind, label in [
     ("selection.submitted", "selection", "Personalização enviada"),

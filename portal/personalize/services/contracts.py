@@ -298,7 +298,10 @@ def current_contract(selection_id: int) -> Contract | None:
 
 
 def supersede(selection: Selection) -> int:
-    """Void the selection's contracts (reopened or regenerated): never two valid contracts for a unit."""
+    """Void the selection's contracts (reopened or regenerated): never two valid contracts for a unit.
+    An envelope in signature is cancelled; a signed contract refuses the change (ServiceError)."""
+    from portal.personalize.esign.services import void_for_selection
+    void_for_selection(selection, "A personalização foi alterada; um novo contrato será gerado.")
     return db.session.execute(update(Contract).where(Contract.selection_id == selection.id,
                                                      Contract.status != "superseded")
                               .values(status="superseded").execution_options(synchronize_session=False)).rowcount
