@@ -10,14 +10,13 @@ import uuid
 from decimal import Decimal
 
 from flask import current_app
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from num2words import num2words
 from sqlalchemy import func, select, update
 
 from portal import jobs
 from portal.accounts.audit import audit
 from portal.accounts.services import ServiceError
+from portal.automation import templating
 from portal.dbtypes import utcnow
 from portal.extensions import db
 from portal.personalize.contracts import PAYMENT_METHODS, Contract, ContractTemplate, PaymentChoice, PaymentOption
@@ -49,14 +48,8 @@ def money_full(cents: int) -> str:
 
 # ---- templates --------------------------------------------------------------------------------
 
-class ContractTemplateProblem(ValueError):
-    """A template that cannot be used; the message is for staff, in pt-BR."""
-
-
-_env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=True, trim_blocks=True, lstrip_blocks=True)
-_env.filters.update({"brl": filters.brl, "data": filters.date_br, "data_hora": filters.datetime_br,
-                     "telefone": filters.phone_br, "cpf": filters.cpf_br, "numero": filters.number,
-                     "extenso": money_words, "valor_completo": money_full})
+ContractTemplateProblem = templating.TemplateProblem
+_env = templating.environment(autoescape=True, extenso=money_words, valor_completo=money_full)
 
 DEFAULT_TEMPLATE = """<h1>Contrato de personalização de unidade</h1>
 <p><strong>Empreendimento:</strong> {{ empreendimento.nome }} — <strong>Unidade:</strong> {{ unidade.numero }}
@@ -96,22 +89,11 @@ text-align: left; vertical-align: top; } .num { white-space: nowrap; text-align:
 
 
 def check_syntax(source: str) -> None:
-    try:
-        _env.parse(source or "")
-    except TemplateSyntaxError as exc:
-        raise ContractTemplateProblem(f"Erro de sintaxe na linha {exc.lineno}: {exc.message}") from exc
+    templating.check_syntax(source, _env)
 
 
 def render_body(source: str, context: dict) -> str:
-    check_syntax(source)
-    try:
-        return _env.from_string(source or "").render(**context)
-    except UndefinedError as exc:
-        raise ContractTemplateProblem(f"Campo desconhecido no modelo: {exc.message}") from exc
-    except SecurityError as exc:
-        raise ContractTemplateProblem(f"Uso não permitido no modelo: {exc}") from exc
-    except (TypeError, ValueError, ArithmeticError, AttributeError) as exc:
-        raise ContractTemplateProblem(f"Erro ao montar o contrato: {exc}") from exc
+    return templating.render(source, context, _env)
 
 
 def current_template(development_id: int) -> ContractTemplate | None:
