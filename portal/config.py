@@ -55,6 +55,13 @@ class Config:
 
     OUTBOX_DIR = os.environ.get("OUTBOX_DIR", str(INSTANCE / "outbox"))
     REPORTS_DIR = os.environ.get("REPORTS_DIR", str(INSTANCE / "reports"))
+    # Generated report files (downloads and e-mailed attachments) are deleted after this many days.
+    REPORT_RETENTION_DAYS = int(os.environ.get("REPORT_RETENTION_DAYS", "30"))
+    # Contract signatures: an A1 certificate (.pfx) for the PAdES seal; empty means a self-signed one
+    # generated under instance/signing/. ESIGN_OTP_RATE_LIMIT caps one-time code requests per address.
+    SIGNING_PFX_PATH = os.environ.get("SIGNING_PFX_PATH", "")
+    SIGNING_PFX_PASSWORD = os.environ.get("SIGNING_PFX_PASSWORD", "")
+    ESIGN_OTP_RATE_LIMIT = os.environ.get("ESIGN_OTP_RATE_LIMIT", "5 per 10 minutes")
 
     # Background jobs: seconds between retries; the job lands in the failed registry after the last.
     JOB_RETRY_INTERVALS = [int(v) for v in _list("JOB_RETRY_INTERVALS", "30,120,600")]

@@ -6,7 +6,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.dbtypes import JSONType, UTCDateTime, utcnow
 from portal.extensions import db
 
-RUN_STATUSES = {"queued": "Na fila", "running": "Gerando", "done": "Pronto", "failed": "Falhou"}
+RUN_STATUSES = {"queued": "Na fila", "running": "Gerando", "done": "Pronto", "failed": "Falhou",
+                "expired": "Arquivo expirado"}
 
 
 class ReportRun(db.Model):

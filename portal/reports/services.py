@@ -11,6 +11,7 @@ import os
 import threading
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import current_app
 from markupsafe import Markup
@@ -318,3 +319,28 @@ def _email_content(**context) -> tuple[str, str, str]:
     template = current_app.jinja_env.get_template("reports/email.html")
     ctx = template.new_context({**current_app.jinja_env.globals, **context, "config": current_app.config})
     return tuple("".join(template.blocks[name](ctx)).strip() for name in ("subject", "text", "html"))
+
+
+@jobs.periodic(cron="30 3 * * *")
+def purge_expired_files(now=None) -> int:
+    """Daily: delete report files older than REPORT_RETENTION_DAYS (runs become "expired", e-mailed
+    attachments are removed) so the disk does not grow forever. Returns how many files were deleted."""
+    cutoff = (now or utcnow()) - timedelta(days=current_app.config["REPORT_RETENTION_DAYS"])
+    deleted = 0
+    runs = db.session.execute(select(ReportRun).where(ReportRun.status == "done",
+                                                      ReportRun.finished_at < cutoff)).scalars().all()
+    for run in runs:
+        path = run_file(run)
+        if path:
+            os.remove(path)
+            deleted += 1
+        run.status = "expired"
+    db.session.commit()
+    email_root = os.path.join(current_app.config["REPORTS_DIR"], "email")
+    for folder, _, names in os.walk(email_root):
+        for name in names:
+            path = os.path.join(folder, name)
+            if os.path.getmtime(path) < cutoff.timestamp():
+                os.remove(path)
+                deleted += 1
+    return deleted

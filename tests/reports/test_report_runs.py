@@ -292,3 +292,28 @@ def test_runs_of_a_deactivated_user_or_with_stale_params_fail_with_a_reason(clie
     run_jobs()
     run = db.session.get(ReportRun, run_id)
     assert run.status == "failed" and "acesso desativado" in run.error
+
+
+def test_old_report_files_are_deleted_after_the_retention_and_the_run_says_so(app, client, login_as, run_jobs):
+    sales_tree()
+    admin = make_user("admin", name="Íris Administradora")
+    login_as(admin)
+    with time_machine.travel(datetime(2025, 3, 10, 15, 30, tzinfo=timezone.utc), tick=False):
+        run_id = ask(client, "accounts.users", fmt="csv")
+        run_jobs()
+    path = services.run_file(db.session.get(ReportRun, run_id))
+    old_mail = os.path.join(app.config["REPORTS_DIR"], "email", "2025", "03", "old.pdf")
+    os.makedirs(os.path.dirname(old_mail), exist_ok=True)
+    with open(old_mail, "wb") as fh:
+        fh.write(b"%PDF")
+    os.utime(old_mail, (datetime(2025, 3, 10, tzinfo=timezone.utc).timestamp(),) * 2)
+
+    assert services.purge_expired_files(datetime(2025, 4, 8, tzinfo=timezone.utc)) == 0  # 29 days: kept
+    assert os.path.isfile(path) and os.path.isfile(old_mail)
+    assert services.purge_expired_files(datetime(2025, 4, 10, 16, tzinfo=timezone.utc)) == 2
+    assert not os.path.exists(path) and not os.path.exists(old_mail)
+    db.session.expire_all()
+    assert db.session.get(ReportRun, run_id).status == "expired"
+    assert client.get(f"/relatorios/execucoes/{run_id}/arquivo").status_code == 404
+    page = client.get(f"/relatorios/execucoes/{run_id}").get_data(as_text=True)
+    assert "Arquivo expirado" in page and "Gerar de novo" in page
