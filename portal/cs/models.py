@@ -189,10 +189,15 @@ class Account(TimestampMixin, db.Model):
         return brl(self.mrr_cents)
 
     @property
-    def nps_link(self) -> str:
-        """A fresh signed single-use NPS survey link (each rendering is a new link)."""
-        from portal.cs.services.nps import survey_url
-        return survey_url(self) if self.id is not None else ""
+    def nps_link(self):
+        """The signed single-use NPS survey link; the pending survey is issued only when a template prints it."""
+        from portal.cs.services.nps_survey import LazySurveyLink
+        return LazySurveyLink(self)
+
+    @property
+    def nps_days_since_survey(self) -> int:
+        from portal.cs.services.nps_survey import days_since_survey
+        return days_since_survey(self)
 
     @property
     def potential_br(self) -> str:

@@ -2,11 +2,52 @@
 Segment and CSM are copied at answer time so NPS per segment/CSM keeps the picture of that moment."""
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Column, Date, ForeignKey, Index, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.dbtypes import UTCDateTime, utcnow
 from portal.extensions import db
+
+
+# The account's products at answer time (NPS per product keeps the picture of that moment, like segment/CSM).
+nps_response_products = Table(
+    "cs_nps_response_products", db.metadata,
+    Column("response_id", ForeignKey("cs_nps_responses.id", ondelete="CASCADE"), primary_key=True),
+    Column("product_id", ForeignKey("cs_products.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+# Topics the CSM tagged on a detractor's or passive's comment.
+nps_response_topics = Table(
+    "cs_nps_response_topics", db.metadata,
+    Column("response_id", ForeignKey("cs_nps_responses.id", ondelete="CASCADE"), primary_key=True),
+    Column("topic_id", ForeignKey("cs_nps_topics.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class NpsTopic(db.Model):
+    """A topic of negative comments (suporte, preço, …): leaders rename, add or retire them."""
+    __tablename__ = "cs_nps_topics"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    def __str__(self):
+        return self.name
+
+
+class NpsSurvey(db.Model):
+    """One survey sent (a signed link's nonce): pending until answered. Rules create it when they render
+    `account.nps_link`; the cadence ("not again within N days") reads the latest one."""
+    __tablename__ = "cs_nps_surveys"
+    __table_args__ = (Index("ix_cs_nps_surveys_account_sent", "account_id", "sent_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("cs_accounts.id", ondelete="CASCADE"))
+    nonce: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    response_id: Mapped[int | None] = mapped_column(ForeignKey("cs_nps_responses.id", ondelete="SET NULL"))
+
+    account = relationship("Account")
 
 
 class NpsResponse(db.Model):
@@ -29,6 +70,13 @@ class NpsResponse(db.Model):
     account = relationship("Account")
     csm = relationship("User", foreign_keys=[csm_id])
     task = relationship("Task")
+    products = relationship("Product", secondary=nps_response_products, order_by="Product.name")
+    topics = relationship(NpsTopic, secondary=nps_response_topics, order_by=NpsTopic.name)
+
+    @property
+    def taggable(self) -> bool:
+        """Detractors and passives carry the negative topics; promoters are not tagged."""
+        return self.score <= 8
 
     @property
     def category(self) -> str:

@@ -1,5 +1,5 @@
-"""NPS: signed single-use survey links (sent by rules through the account field `nps_link`), answers
-without login, NPS per period / segment / CSM, and the detractor follow-up task that cannot be closed
+"""NPS: signed single-use survey links (sent by rules through the account field `nps_link`, see
+nps_survey.py), answers without login, NPS per period / segment / CSM / product, and the detractor follow-up task that cannot be closed
 without a response note and an action plan."""
 import secrets
 from datetime import datetime, timedelta
@@ -87,15 +87,21 @@ def answer(token: str, score, comment: str = "") -> NpsResponse:
     response = NpsResponse(account_id=account.id, csm_id=account.csm_id, segment=account.segment,
                            email=data[1] or None, nonce=data[2], score=value, comment=(comment or "").strip()[:5000],
                            answered_at=now)
+    response.products = list(account.products)
     db.session.add(response)
     account.last_nps, account.last_nps_at = value, now
     db.session.flush()
+    from portal.cs.nps_models import NpsSurvey
+    survey = db.session.execute(select(NpsSurvey).where(NpsSurvey.nonce == data[2])).scalar_one_or_none()
+    if survey is not None:
+        survey.answered_at, survey.response_id = now, response.id
     if response.is_detractor:
         assignee = account.csm_id or _leader_fallback()
         if assignee is not None:
             body = f"Nota {value}." + (f" Comentário: “{response.comment}”" if response.comment else "")
             task = Task(assignee_id=assignee, title=f"Responder detrator NPS: {account.name}"[:200],
-                        description=body + "\nFeche pela tela de NPS com a resposta dada ao cliente e o plano de ação.",
+                        description=body + "\nFeche pela tela de NPS com a resposta dada ao cliente e o plano de ação: "
+                        + current_app.config["PORTAL_BASE_URL"].rstrip("/") + f"/sucesso/nps/respostas/{response.id}",
                         subject_type="account", subject_id=account.id,
                         due_at=now + timedelta(days=DETRACTOR_DUE_DAYS),
                         idempotency_key=f"{TASK_KEY}{response.id}")
@@ -180,7 +186,10 @@ def report(user, start: datetime | None = None, end: datetime | None = None) -> 
         stmt = stmt.where(NpsResponse.answered_at >= start)
     if end is not None:
         stmt = stmt.where(NpsResponse.answered_at < end)
-    rows = db.session.execute(stmt.order_by(NpsResponse.answered_at.desc())).scalars().all()
+    from sqlalchemy.orm import selectinload
+    rows = db.session.execute(stmt.order_by(NpsResponse.answered_at.desc(), NpsResponse.id.desc()).options(
+        selectinload(NpsResponse.products), selectinload(NpsResponse.topics), selectinload(NpsResponse.account),
+        selectinload(NpsResponse.csm))).scalars().all()
     by_segment = {label: compute_nps(r.score for r in rows if r.segment == code) for code, label in SEGMENTS.items()}
     csm_names: dict = {}
     for r in rows:
@@ -189,4 +198,15 @@ def report(user, start: datetime | None = None, end: datetime | None = None) -> 
                     key=lambda item: item[0])
     open_detractors = [r for r in rows if r.is_detractor and r.closed_at is None]
     return {"overall": compute_nps(r.score for r in rows), "by_segment": by_segment, "by_csm": by_csm,
-            "responses": rows, "open_detractors": open_detractors}
+            "by_product": by_product(rows), "responses": rows, "open_detractors": open_detractors}
+
+
+def by_product(rows) -> list[tuple[str, dict]]:
+    """NPS per product: an answer counts for every product its account had when it was given."""
+    names: dict = {}
+    scores: dict = {}
+    for r in rows:
+        for product in r.products:
+            names[product.id] = product.name
+            scores.setdefault(product.id, []).append(r.score)
+    return sorted(((names[pid], compute_nps(values)) for pid, values in scores.items()), key=lambda item: item[0])

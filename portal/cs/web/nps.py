@@ -1,17 +1,19 @@
 """NPS screens: the public survey page (signed single-use link, no login), the NPS report per period,
-segment and CSM, and closing a detractor's follow-up with the response note and action plan."""
+segment, CSM and product, closing a detractor's follow-up with the response note and action plan, the
+CSM's topic tags on negative answers, the most negative topics with drill-down, and the topic list."""
 from datetime import date, datetime
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.accounts.decorators import roles_required
-from portal.accounts.scope import get_scoped_or_404
+from portal.accounts.scope import get_scoped_or_404, scoped
 from portal.accounts.services import ServiceError
-from portal.cs.models import midnight_of, local_today
-from portal.cs.nps_models import NpsResponse
-from portal.cs.services import nps
-from portal.cs.views import CS_ROLES, bp
+from portal.cs.models import Account, midnight_of, local_today
+from portal.cs.nps_models import NpsResponse, NpsTopic
+from portal.cs.services import nps, nps_topics
+from portal.cs.services import nps_survey as surveys
+from portal.cs.views import CS_ROLES, LEADERS, bp
 from portal.extensions import db
 
 
@@ -21,8 +23,9 @@ def nps_survey(token):
     account, used = nps.token_state(token)
     if account is None:
         return render_template("cs/nps/survey.html", invalid=True), 400
-    if used:
-        return render_template("cs/nps/survey.html", done=True, account=account)
+    if used:  # single use: a second answer is refused, the first one stands
+        return render_template("cs/nps/survey.html", done=True, already=True, account=account), \
+            (409 if request.method == "POST" else 200)
     errors = {}
     if request.method == "POST":
         try:
@@ -47,17 +50,80 @@ def _month_bounds(text: str | None) -> tuple[str, datetime, datetime]:
     return first.strftime("%Y-%m"), midnight_of(first), midnight_of(nxt)
 
 
+def _period() -> tuple[str, datetime | None, datetime | None]:
+    """The `periodo` query argument: a month (YYYY-MM, default the current one) or "tudo"."""
+    if (request.args.get("periodo") or "") == "tudo":
+        return "", None, None
+    return _month_bounds(request.args.get("periodo"))
+
+
 @bp.route("/nps")
 @roles_required(*CS_ROLES)
 def nps_report():
-    period = request.args.get("periodo") or ""
-    if period == "tudo":
-        data = nps.report(current_user)
-        month = ""
+    month, start, end = _period()
+    data = nps.report(current_user, start, end)
+    accounts = scoped(current_user, Account, Account.id)
+    rule = surveys.survey_rule()
+    return render_template("cs/nps/report.html", d=data, month=month, periodo=month or "tudo",
+                           topics=nps_topics.most_negative(current_user, start, end),
+                           untagged=nps_topics.untagged_count(current_user, start, end),
+                           rate=surveys.response_rate(accounts, start, end), rule=rule)
+
+
+@bp.route("/nps/topicos/<int:topic_id>")
+@roles_required(*CS_ROLES)
+def nps_topic(topic_id):
+    """Drill-down of "tópicos mais negativos": the tagged detractor and passive answers behind a count."""
+    topic = db.get_or_404(NpsTopic, topic_id)
+    month, start, end = _period()
+    return render_template("cs/nps/topic.html", topic=topic, month=month, periodo=month or "tudo",
+                           responses=nps_topics.responses_for(current_user, topic, start, end))
+
+
+@bp.route("/nps/topicos", methods=["GET", "POST"])
+@roles_required(*LEADERS)
+def nps_topics_edit():
+    errors = {}
+    if request.method == "POST":
+        topic = db.get_or_404(NpsTopic, int(request.form["id"])) if (request.form.get("id") or "").isdigit() else None
+        try:
+            nps_topics.save_topic(request.form, topic, current_user)
+            db.session.commit()
+            flash("Tópico salvo.", "success")
+            return redirect(url_for("cs.nps_topics_edit"))
+        except ServiceError as exc:
+            db.session.rollback()
+            errors = exc.errors
+    return render_template("cs/nps/topics.html", topics=nps_topics.all_topics(), errors=errors,
+                           form=request.form), (422 if errors else 200)
+
+
+@bp.route("/nps/respostas/<int:response_id>/topicos", methods=["POST"])
+@roles_required(*CS_ROLES)
+def nps_response_topics(response_id):
+    """The CSM tags the answer's topics (htmx swaps the tag box; without JS, back to the answer page)."""
+    response = get_scoped_or_404(current_user, NpsResponse, response_id)
+    errors = {}
+    try:
+        nps_topics.set_topics(response, request.form.getlist("topic_id"), current_user)
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        errors = exc.errors
+    if request.htmx:
+        return render_template("cs/nps/_topics.html", r=response, topics=_topic_choices(response), errors=errors,
+                               saved=not errors), (422 if errors else 200)
+    if errors:
+        flash(next(iter(errors.values())), "error")
     else:
-        month, start, end = _month_bounds(period)
-        data = nps.report(current_user, start, end)
-    return render_template("cs/nps/report.html", d=data, month=month)
+        flash("Tópicos salvos.", "success")
+    return redirect(url_for("cs.nps_response", response_id=response.id))
+
+
+def _topic_choices(response: NpsResponse) -> list[NpsTopic]:
+    """Active topics plus any retired one already on the answer (so unticking it is possible)."""
+    chosen = {t.id for t in response.topics}
+    return [t for t in nps_topics.all_topics() if t.active or t.id in chosen]
 
 
 @bp.route("/nps/respostas/<int:response_id>", methods=["GET", "POST"])
@@ -76,5 +142,5 @@ def nps_response(response_id):
         except ServiceError as exc:
             db.session.rollback()
             errors = exc.errors
-    return render_template("cs/nps/response.html", r=response, errors=errors,
-                           form=request.form), (422 if errors else 200)
+    return render_template("cs/nps/response.html", r=response, errors=errors, form=request.form,
+                           topics=_topic_choices(response)), (422 if errors else 200)
