@@ -89,3 +89,78 @@ for event_type, kind, label in [
     ("buyer.invited", "user", "Comprador convidado"),
 ]:
     register_event(event_type, kind, label)
+
+# ---- appointments (atendimento agendado): default rules in services/appointment_messages.py -------------
+from portal.personalize.appointments import Appointment  # noqa: E402
+from portal.personalize.services.appointment_messages import ics_attachments  # noqa: E402
+
+
+def _appointment_contact(appointment):
+    person = appointment.booked_by if appointment.booked_by and appointment.booked_by.role == "customer" else None
+    person = person or (appointment.unit.buyers[0] if appointment.unit and appointment.unit.buyers else None)
+    return Contact(name=person.name, email=person.email, phone=person.phone, user_id=person.id) if person \
+        else Contact()
+
+
+register_subject(SubjectType(
+    kind="appointment", model=Appointment, label="Atendimento agendado",
+    fields={"status": "Situação", "status_label": "Situação (nome)", "when_label": "Data e horário",
+            "where_label": "Local ou vídeo", "starts_at": "Início do atendimento", "slot.place": "Local",
+            "slot.video_url": "Link de vídeo", "cancel_reason": "Motivo do cancelamento", "notes": "Observações",
+            "unit.number": "Unidade", "unit.tower.name": "Torre", "unit.development.name": "Empreendimento",
+            "unit.development.slug": "Empreendimento (código)", "created_at": "Agendado em"},
+    date_fields={"starts_at": "Início do atendimento"},
+    contact=_appointment_contact,
+    owner=lambda a: _staff(a.unit.development) if a.unit else None,
+    url=lambda a: f"/personalizacao/unidades/{a.unit_id}/atendimento",
+    title=lambda a: f"Atendimento {a.unit.development.name} — {a.unit.tower.name} {a.unit.number}" if a.unit
+    else f"Atendimento {a.id}",
+    attachments=ics_attachments,
+))
+
+for event_type, label in [("appointment.booked", "Atendimento agendado"),
+                          ("appointment.rescheduled", "Atendimento remarcado"),
+                          ("appointment.cancelled", "Atendimento cancelado"),
+                          ("appointment.attended", "Comprador compareceu ao atendimento"),
+                          ("appointment.no_show", "Comprador não compareceu ao atendimento")]:
+    register_event(event_type, "appointment", label)
+
+
+# ---- buyer questions and the satisfaction survey after signature (questions.py, surveys.py) ------------
+from portal.automation.subjects import SUBJECTS  # noqa: E402
+from portal.personalize import surveys as _surveys  # noqa: E402
+from portal.personalize.questions import BuyerQuestion  # noqa: E402
+from portal.personalize.services import questions as _questions  # noqa: E402,F401 - hourly default-rule seed
+
+
+def _question_contact(question):
+    """The buyer who asked (or the unit's first buyer): staff answers are e-mailed to them."""
+    person = question.opened_by if question.opened_by and question.opened_by.role == "customer" else None
+    person = person or (question.unit.buyers[0] if question.unit and question.unit.buyers else None)
+    return Contact(name=person.name, email=person.email, phone=person.phone, user_id=person.id) if person \
+        else Contact()
+
+
+register_subject(SubjectType(
+    kind="question", model=BuyerQuestion, label="Dúvida do comprador",
+    fields={"subject": "Assunto", "status": "Situação", "status_label": "Situação (nome)",
+            "last_excerpt": "Última mensagem (trecho)", "messages_count": "Mensagens",
+            "unit.number": "Unidade", "unit.tower.name": "Torre", "unit.development.name": "Empreendimento",
+            "unit.development.slug": "Empreendimento (código)", "created_at": "Aberta em",
+            "last_message_at": "Última mensagem em"},
+    date_fields={"created_at": "Aberta em", "last_message_at": "Última mensagem em"},
+    contact=_question_contact,
+    owner=lambda q: _staff(q.unit.development) if q.unit else None,
+    url=lambda q: f"/personalizacao/duvidas/{q.id}",
+    title=lambda q: f"Dúvida: {q.subject}",
+))
+for event_type, label in [("question.opened", "Dúvida aberta pelo comprador"),
+                          ("question.buyer_replied", "Comprador escreveu na dúvida"),
+                          ("question.answered", "Equipe respondeu a dúvida"),
+                          ("question.closed", "Dúvida encerrada"), ("question.reopened", "Dúvida reaberta")]:
+    register_event(event_type, "question", label)
+
+if "envelope" in SUBJECTS:  # the e-signature core's subject: the survey link is one more field of it
+    SUBJECTS["envelope"].fields["survey_link"] = "Link da pesquisa de satisfação (único por comprador)"
+    _surveys.install_envelope_field(SUBJECTS["envelope"].model)
+    register_event("contract.survey_answered", "envelope", "Pesquisa de satisfação respondida")

@@ -44,4 +44,6 @@ def portal():
     return render_unit_page(units[0])
 
 
-from portal.personalize.web import buyers, catalog, contracts, helpers, selection, staff, windows  # noqa: E402,F401  (routes)
+from portal.personalize.web import buyers, catalog, contracts, helpers, questions, selection, staff, surveys, windows  # noqa: E402,F401  (routes)
+from portal.personalize.web import appointments  # noqa: E402,F401  (routes: atendimento agendado)
+from portal.personalize.web import signing  # noqa: E402,F401  (routes: built-in e-signature)

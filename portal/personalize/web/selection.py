@@ -37,7 +37,10 @@ def _history(selection) -> list:
                               .order_by(AuditLog.at.desc()).limit(100)).scalars()
     extra = [Entry(a.at, "audit", AUDIT_TITLES[a.action], actor=a.user.name if a.user else None,
                    body=f"{(a.details or {}).get('item')}: {(a.details or {}).get('option')}") for a in rows]
-    return timeline("selection", selection.id, extra, limit=100)
+    from portal.personalize.esign.services import unit_timeline as envelope_timeline  # signature states
+    extra += envelope_timeline(selection.id)
+    from portal.personalize.services.questions import unit_timeline  # the unit's question threads, too
+    return timeline("selection", selection.id, extra + unit_timeline(selection.unit_id), limit=100)
 
 
 def _ensure_committed(unit: Unit) -> None:

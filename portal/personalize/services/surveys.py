@@ -1,0 +1,168 @@
+"""Satisfaction survey after signature (1–5 and a comment), answered without login through a signed link.
+
+The link is made when the seeded rule on "contract.signed" renders `envelope.survey_link`: one survey per
+envelope and buyer, so the e-mail and the SMS carry the same link and it answers once (a conditional
+UPDATE on `answered_at IS NULL`, not check-then-write). The same signed-token pattern as the CS NPS links.
+"""
+import secrets
+
+from flask import current_app
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from portal.accounts.scope import scoped
+from portal.accounts.services import ServiceError
+from portal.dbtypes import utcnow
+from portal.extensions import db
+from portal.personalize.surveys import SCORES, SatisfactionSurvey
+
+SALT = "personalize-survey"
+MAX_COMMENT = 2000
+LATEST_COMMENTS = 10
+
+SURVEY_RULES = {
+    "contract.signed.survey": {
+        "name": "Pesquisa de satisfação após a assinatura do contrato", "active": True, "trigger": "event",
+        "subject_type": "envelope", "event_type": "contract.signed", "quiet_hours": True,
+        "actions": [
+            {"type": "message", "channel": "email", "to": "contact",
+             "subject": "Como foi a sua experiência na personalização?",
+             "body": "Olá, {{ contato.nome }}! O contrato de personalização da unidade "
+                     "{{ envelope.selection.unit.number }} ({{ envelope.selection.unit.development.name }}) está "
+                     "assinado. Conte para a gente, em 1 minuto, como foi a sua experiência (nota de 1 a 5):\n\n"
+                     "{{ envelope.survey_link }}\n\nO link vale para uma resposta. Obrigado!"},
+            {"type": "message", "channel": "sms", "to": "contact",
+             "body": "{{ empresa }}: contrato assinado! Como foi a sua experiência? Responda em 1 minuto: "
+                     "{{ envelope.survey_link }}"},
+        ]},
+}
+
+
+# ---- links -----------------------------------------------------------------------------------------
+
+def _serializer():
+    from itsdangerous import URLSafeSerializer
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+
+
+def survey_token(survey: SatisfactionSurvey) -> str:
+    return _serializer().dumps([survey.id, survey.nonce])
+
+
+def survey_url(survey: SatisfactionSurvey) -> str:
+    from portal.web.urls import external_url
+    return external_url("personalize.survey", token=survey_token(survey))
+
+
+def ensure_survey(envelope, user_id: int | None, email: str | None) -> SatisfactionSurvey:
+    """The survey of this envelope and buyer, made once (the unique pair settles a race)."""
+    def find():
+        return db.session.execute(select(SatisfactionSurvey).where(SatisfactionSurvey.envelope_id == envelope.id,
+                                                                   SatisfactionSurvey.user_id == user_id)
+                                  ).scalar_one_or_none()
+    survey = find()
+    if survey is not None:
+        return survey
+    selection = getattr(envelope, "selection", None)
+    try:
+        with db.session.begin_nested():
+            survey = SatisfactionSurvey(envelope_id=envelope.id, development_id=envelope.development_id,
+                                        unit_id=getattr(selection, "unit_id", None), user_id=user_id,
+                                        email=(email or "").lower() or None, nonce=secrets.token_urlsafe(16),
+                                        sent_at=utcnow())
+            db.session.add(survey)
+    except IntegrityError:
+        return find()
+    return survey
+
+
+def link_for_envelope(envelope) -> str:
+    """The rule field `envelope.survey_link`: the link for the envelope's contact (a buyer), only once the
+    contract is signed (rules on other envelope events must not make surveys)."""
+    from portal.automation.subjects import SUBJECTS
+    if getattr(envelope, "status", None) != "signed" or getattr(envelope, "id", None) is None:
+        return ""
+    contact = SUBJECTS["envelope"].contact(envelope)
+    if contact.user_id is None:
+        return ""
+    return survey_url(ensure_survey(envelope, contact.user_id, contact.email))
+
+
+def read_token(token: str) -> tuple[int, str] | None:
+    from itsdangerous import BadSignature
+    try:
+        survey_id, nonce = _serializer().loads(token)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    if not isinstance(survey_id, int) or not isinstance(nonce, str):
+        return None
+    return survey_id, nonce
+
+
+def survey_for_token(token: str) -> SatisfactionSurvey | None:
+    data = read_token(token)
+    if data is None:
+        return None
+    survey = db.session.get(SatisfactionSurvey, data[0])
+    return survey if survey is not None and secrets.compare_digest(survey.nonce, data[1]) else None
+
+
+# ---- answering -------------------------------------------------------------------------------------
+
+def answer(token: str, score, comment: str = "") -> SatisfactionSurvey:
+    survey = survey_for_token(token)
+    if survey is None:
+        raise ServiceError({"token": "Link de pesquisa inválido."})
+    try:
+        value = int(str(score).strip())
+    except (TypeError, ValueError):
+        value = 0
+    if value not in SCORES:
+        raise ServiceError({"score": "Escolha uma nota de 1 a 5."})
+    comment = str(comment or "").strip()
+    if len(comment) > MAX_COMMENT:
+        raise ServiceError({"comment": f"Use no máximo {MAX_COMMENT} caracteres."})
+    now = utcnow()
+    done = db.session.execute(update(SatisfactionSurvey)
+                              .where(SatisfactionSurvey.id == survey.id, SatisfactionSurvey.answered_at.is_(None))
+                              .values(score=value, comment=comment, answered_at=now)
+                              .execution_options(synchronize_session=False)).rowcount
+    db.session.refresh(survey)
+    if not done:
+        raise ServiceError({"token": "Esta pesquisa já foi respondida. Obrigado!"})
+    if survey.envelope is not None:
+        from portal.automation.events import publish
+        publish("contract.survey_answered", survey.envelope, score=value)
+    return survey
+
+
+# ---- figures ---------------------------------------------------------------------------------------
+
+def survey_summary(user, development_id: int | None = None) -> dict:
+    """Sent, answered, average, distribution 1..5 and the latest comments, within the user's developments."""
+    from portal.realestate.models import Development, Tower, Unit
+    base = scoped(user, SatisfactionSurvey)
+    if development_id:
+        base = base.where(SatisfactionSurvey.development_id == development_id)
+    ids = base.with_only_columns(SatisfactionSurvey.id)
+    sent = db.session.scalar(select(func.count()).select_from(ids.subquery())) or 0
+    rows = db.session.execute(select(SatisfactionSurvey.score, func.count(SatisfactionSurvey.id))
+                              .where(SatisfactionSurvey.id.in_(ids), SatisfactionSurvey.answered_at.is_not(None))
+                              .group_by(SatisfactionSurvey.score)).all()
+    distribution = {n: 0 for n in SCORES}
+    for score, count in rows:
+        distribution[score] = count
+    answered = sum(distribution.values())
+    average = round(sum(n * c for n, c in distribution.items()) / answered, 2) if answered else None
+    latest = db.session.execute(
+        select(SatisfactionSurvey, Unit, Tower, Development)
+        .join(Development, Development.id == SatisfactionSurvey.development_id)
+        .outerjoin(Unit, Unit.id == SatisfactionSurvey.unit_id).outerjoin(Tower, Tower.id == Unit.tower_id)
+        .where(SatisfactionSurvey.id.in_(ids), SatisfactionSurvey.answered_at.is_not(None),
+               SatisfactionSurvey.comment != "")
+        .order_by(SatisfactionSurvey.answered_at.desc(), SatisfactionSurvey.id.desc()).limit(LATEST_COMMENTS)).all()
+    comments = [{"score": s.score, "comment": s.comment, "answered_at": s.answered_at, "development": d.name,
+                 "unit": f"{t.name} · {u.number}" if u is not None and t is not None else ""}
+                for s, u, t, d in latest]
+    return {"sent": sent, "answered": answered, "response_rate": round(answered * 100 / sent) if sent else None,
+            "average": average, "distribution": distribution, "latest_comments": comments}
