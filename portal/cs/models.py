@@ -330,6 +330,7 @@ class CsSettings(db.Model):
     segmentation: Mapped[dict] = mapped_column(JSONType, default=dict)
     journey: Mapped[dict] = mapped_column(JSONType, default=dict)
     health: Mapped[dict] = mapped_column(JSONType, default=dict)
+    capacity: Mapped[dict] = mapped_column(JSONType, default=dict, server_default="{}")  # CSM capacity
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 

@@ -51,6 +51,7 @@ EVENTS = [
     ("account.risk_flagged", "CSM sinalizou risco de churn"), ("account.risk_cleared", "CSM retirou o risco"),
     ("account.grade_changed", "Saúde mudou de cor"),
     ("account.nps_answered", "Cliente respondeu a pesquisa NPS"),
+    ("account.reassigned", "Conta mudou de CSM"), ("account.mrr_expanded", "MRR da conta expandiu"),
 ]
 for event_type, label in EVENTS:
     register_event(event_type, "account", label)

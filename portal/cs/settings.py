@@ -58,7 +58,11 @@ DEFAULT_HEALTH = {
     "on_demand_days": 90,   # relationship clock for accounts whose cadence is "on demand"
 }
 
+# CSM capacity (issue: 1 CSM : 30 Enterprise, 1 : 40 ME/PME accounts, R$ 100.000,00 of MRR per CSM).
+DEFAULT_CAPACITY = {"accounts_per_csm": {"enterprise": 30, "smb": 40}, "mrr_per_csm_cents": 10_000_000}
+
 DEFAULTS = {"segmentation": DEFAULT_SEGMENTATION, "journey": DEFAULT_JOURNEY, "health": DEFAULT_HEALTH}
+DEFAULTS["capacity"] = DEFAULT_CAPACITY
 
 
 def _merge(default, stored):
@@ -79,6 +83,7 @@ class Settings:
         self.segmentation = _merge(DEFAULT_SEGMENTATION, (row.segmentation if row else None) or {})
         self.journey = _merge(DEFAULT_JOURNEY, (row.journey if row else None) or {})
         self.health = _merge(DEFAULT_HEALTH, (row.health if row else None) or {})
+        self.capacity = _merge(DEFAULT_CAPACITY, (getattr(row, "capacity", None) if row else None) or {})
 
     def duration(self, phase: str, segment: str) -> int | None:
         return self.journey["durations"].get(phase, {}).get(segment)

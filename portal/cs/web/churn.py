@@ -1,5 +1,6 @@
-"""Churn screens: record a cancellation / non-renewal / downgrade with its autopsy from the account, the
-churn list with logo and revenue churn per month, and the editable reason taxonomy (leaders)."""
+"""Churn screens: record a cancellation / non-renewal / downgrade with its autopsy from the account, record
+an MRR expansion, the churn list with logo and revenue churn, GRR and NRR per month and over the trailing
+12 months, and the editable reason taxonomy (leaders)."""
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -17,10 +18,31 @@ from portal.extensions import db
 @bp.route("/churn")
 @roles_required(*CS_ROLES)
 def churn_list():
-    months = churn_services.monthly(current_user, local_today(), months=12)
+    today = local_today()
+    months = churn_services.monthly(current_user, today, months=12)
     start, end = months[0]["month"], churn_services._next_month(months[-1]["month"])
-    return render_template("cs/churn/list.html", months=months[-6:], records=churn_services.records(current_user),
-                           groups=churn_services.breakdown(current_user, start, end))
+    return render_template("cs/churn/list.html", months=months, records=churn_services.records(current_user),
+                           groups=churn_services.breakdown(current_user, start, end),
+                           trailing=churn_services.trailing(current_user, today),
+                           expansions=churn_services.expansions(current_user, limit=50))
+
+
+@bp.route("/contas/<int:account_id>/expansao", methods=["GET", "POST"])
+@roles_required(*CS_ROLES)
+def expansion_new(account_id):
+    account = account_or_404(account_id)
+    errors = {}
+    if request.method == "POST":
+        try:
+            churn_services.record_expansion(account, request.form.to_dict(), current_user)
+            db.session.commit()
+            flash("Expansão de MRR registrada.", "success")
+            return redirect(url_for("cs.account", account_id=account.id))
+        except ServiceError as exc:
+            db.session.rollback()
+            errors = exc.errors
+    return render_template("cs/churn/expansion.html", account=account, errors=errors, form=request.form,
+                           today=local_today()), (422 if errors else 200)
 
 
 @bp.route("/contas/<int:account_id>/churn", methods=["GET", "POST"])
