@@ -84,6 +84,8 @@ def run_actions(rule: Rule, kind: str | None, obj, origin: str, event: Event | N
         kind_of_action = action.get("type")
         if kind_of_action == "message":
             channel = action["channel"]
+            attach = subjects.SUBJECTS[kind].attachments if kind and obj is not None else None
+            files = attach(obj, event) if attach and channel == "email" else None
             for person in _people(action.get("to", "contact"), kind, obj, action):
                 address = person.email if channel == "email" else person.phone
                 if not address:
@@ -99,7 +101,7 @@ def run_actions(rule: Rule, kind: str | None, obj, origin: str, event: Event | N
                                subject=render(action.get("subject") or "", ctx) if channel == "email" else None,
                                body=body, key=f"{key}:{address}",
                                rule_id=rule.id, event_id=getattr(event, "id", None), subject_type=kind,
-                               subject_id=subject_id, not_before=not_before)
+                               subject_id=subject_id, not_before=not_before, attachments=files)
                 done.append(f"{channel}:{address}")
         elif kind_of_action == "notify":
             for person in _people(action.get("to", "owner"), kind, obj, action):

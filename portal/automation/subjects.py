@@ -28,6 +28,7 @@ class SubjectType:
     owner: Callable = lambda obj: None                        # the responsible user
     url: Callable = lambda obj: None                          # path to open the record
     title: Callable = str                                     # how to name the record in lists
+    attachments: Callable | None = None                       # (obj, event) → [{path, filename, mimetype}] for e-mails
 
 
 SUBJECTS: dict[str, SubjectType] = {}

@@ -62,6 +62,10 @@ class Product(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
+    # Migration playbooks: a legacy product (no evolution) is replaced by its successor (portal/cs/playbook_models.py).
+    legacy: Mapped[bool] = mapped_column(default=False)
+    successor_id: Mapped[int | None] = mapped_column(ForeignKey("cs_products.id", ondelete="SET NULL"))
+    successor = relationship("Product", remote_side="Product.id", foreign_keys=[successor_id])
     features: Mapped[list["KeyFeature"]] = relationship(back_populates="product", order_by="KeyFeature.id",
                                                         cascade="all, delete-orphan")
 
@@ -198,6 +202,16 @@ class Account(TimestampMixin, db.Model):
     def nps_days_since_survey(self) -> int:
         from portal.cs.services.nps_survey import days_since_survey
         return days_since_survey(self)
+
+    @property
+    def parallel_end_at(self) -> datetime | None:
+        """Migration playbooks: the earliest agreed end of a parallel period whose legacy still runs (09:00)."""
+        from portal.cs.services.playbooks import parallel_end_on
+        return morning_of(parallel_end_on(self)) if self.id is not None else None
+
+    @property
+    def parallel_end_br(self) -> str:
+        return _date_text(self.parallel_end_at)
 
     @property
     def potential_br(self) -> str:

@@ -57,6 +57,8 @@ def seed_alerts_command():
     from portal.cs.services.at_risk import ensure_weekly_rule
     if ensure_weekly_rule() is None:
         click.echo("Relatório semanal de contas em risco: nenhum líder de CS ativo para receber.")
+    from portal.cs.services.playbooks import ensure_parallel_rule
+    ensure_parallel_rule()  # the migration playbooks' parallel-period reminder
     db.session.commit()
     click.echo(f"{len(created)} alerta(s) criado(s): {', '.join(created) or 'nenhum — já existiam'}")
 
@@ -70,3 +72,4 @@ def health_command():
 
 
 from portal.cs.web import accounts, capacity, churn, imports, nps, settings, work  # noqa: E402,F401  (register their routes)
+from portal.cs.web import playbooks  # noqa: E402,F401  (product-migration playbooks)

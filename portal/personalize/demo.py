@@ -216,3 +216,5 @@ def load_demo(users: dict) -> None:
     for development in db.session.execute(select(Development).where(Development.slug == "jardim-das-acacias")).scalars():
         _buyer_journeys(development, users)
     _reminder_rule()
+    from portal.personalize.services.appointments import load_demo_slots
+    load_demo_slots()

@@ -106,6 +106,9 @@ def _timeline(account):
         extra.append(Entry(tp.occurred_at, "touchpoint", f"{tp.kind_label}{who}", body=tp.summary,
                            actor=tp.user.name if tp.user else None,
                            status="Decisor presente" if tp.decision_maker else None))
+    from portal.cs.services import playbooks
+    extra += playbooks.timeline_entries(account)  # migration steps told with owner, date and notes
+    told |= {EVENT_TYPES[e][1] for e in playbooks.NARRATED_EVENTS}
     entries = timeline("account", account.id, extra)
     return [e for e in entries if not (e.kind == "event" and e.title in told)]
 
