@@ -27,6 +27,7 @@ register_subject(SubjectType(
             "last_nps": "Último NPS", "renewal_br": "Data de renovação", "next_follow_up_br": "Próximo follow-up",
             "next_rts_br": "Próxima reunião de resultados", "phase_due_br": "Prazo previsto da fase",
             "potential_br": "Potencial de expansão",
+            "parallel_end_br": "Migração de produto: fim do período paralelo",
             "nps_link": "Link da pesquisa NPS (único por envio, responde sem login)",
             "nps_days_since_survey": "Dias desde a última pesquisa NPS (sem pesquisa: desde o início do contrato)"},
     date_fields={"created_at": "Criada em", "phase_started_at": "Entrou na fase em",
@@ -35,6 +36,7 @@ register_subject(SubjectType(
                  "next_rts_at": "Próxima reunião de resultados (RTS)", "last_touchpoint_at": "Último ponto de contato",
                  "potential_updated_at": "Potencial atualizado em",
                  "weekly_at": "Toda segunda-feira, 00:00 (use com “repetir a cada N dias”)",
+                 "parallel_end_at": "Migração de produto: fim do período paralelo (legado ainda ligado)",
                  "churn_risk_since": "Em risco de churn desde"},
     settable={"touch_model": "Modelo de atendimento"},
     contact=_contact,
@@ -52,6 +54,8 @@ EVENTS = [
     ("account.grade_changed", "Saúde mudou de cor"),
     ("account.nps_answered", "Cliente respondeu a pesquisa NPS"),
     ("account.reassigned", "Conta mudou de CSM"), ("account.mrr_expanded", "MRR da conta expandiu"),
+    ("account.migration_started", "Migração de produto iniciada"), ("account.migration_step", "Etapa da migração concluída"),
+    ("account.migration_finished", "Migração de produto concluída (legado desligado)"),
 ]
 for event_type, label in EVENTS:
     register_event(event_type, "account", label)
@@ -59,3 +63,4 @@ for event_type, label in EVENTS:
 from portal.cs import nps_models  # noqa: E402,F401  (NPS and churn tables)
 from portal.cs import reports  # noqa: E402,F401  (the weekly at-risk report)
 from portal.cs import jobs  # noqa: E402,F401  (registers the nightly health recompute)
+from portal.cs import playbook_models  # noqa: E402,F401  (product-migration playbooks)

@@ -54,6 +54,8 @@ def seed_alerts_command():
     from portal.cs.services.alerts import ensure_default_rules
     from portal.extensions import db
     created = ensure_default_rules()
+    from portal.cs.services.nps_survey import ensure_survey_rule
+    ensure_survey_rule()  # the quarterly NPS survey rule
     from portal.cs.services.at_risk import ensure_weekly_rule
     if ensure_weekly_rule() is None:
         click.echo("Relatório semanal de contas em risco: nenhum líder de CS ativo para receber.")
