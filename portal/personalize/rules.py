@@ -50,8 +50,9 @@ register_subject(SubjectType(
 
 
 def _next_signer_contact(envelope):
-    """Reminders go to whoever must sign next (buyers first, staff last)."""
-    signer = envelope.next_signer()
+    """Reminders go to whoever must sign next (buyers first, staff last); once nobody is pending, the first
+    buyer (the satisfaction survey after "contract.signed" goes to them)."""
+    signer = envelope.next_signer() or next((s for s in envelope.signers if s.role == "buyer"), None)
     return Contact(name=signer.name, email=signer.email, phone=signer.phone, user_id=signer.user_id) if signer \
         else Contact()
 
