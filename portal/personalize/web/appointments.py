@@ -254,6 +254,8 @@ def _unit_page(unit: Unit, errors=None, status=200):
     slots = service.bookable_slots(unit)
     days: dict = {}
     for slot in slots:
+        if active is not None and slot.id == active.slot_id:
+            continue
         days.setdefault(slot.starts_at.astimezone(local_tz()).date(), []).append(slot)
     context = {"unit": unit, "active": active, "days": days, "errors": errors or {},
                "can_change": bool(active and (_is_staff() or service.can_change(active))),
