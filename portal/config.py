@@ -52,6 +52,11 @@ class Config:
     SALES_CRM_URL = os.environ.get("SALES_CRM_URL", "")
     SALES_CRM_SECRET = os.environ.get("SALES_CRM_SECRET", "")
     SALES_CRM_TOLERANCE_SECONDS = int(os.environ.get("SALES_CRM_TOLERANCE_SECONDS", "300"))
+    # ZapSign e-signature (provider "zapsign"): API base URL + account token; webhooks must carry
+    # X-Portal-Webhook-Secret: <ZAPSIGN_WEBHOOK_SECRET> (a custom header set on the ZapSign webhook).
+    ZAPSIGN_BASE_URL = os.environ.get("ZAPSIGN_BASE_URL", "https://api.zapsign.com.br")
+    ZAPSIGN_TOKEN = os.environ.get("ZAPSIGN_TOKEN", "")
+    ZAPSIGN_WEBHOOK_SECRET = os.environ.get("ZAPSIGN_WEBHOOK_SECRET", "")
 
     OUTBOX_DIR = os.environ.get("OUTBOX_DIR", str(INSTANCE / "outbox"))
     REPORTS_DIR = os.environ.get("REPORTS_DIR", str(INSTANCE / "reports"))

@@ -85,12 +85,16 @@ def send_contract(contract: Contract, actor=None, provider: str | None = None,
     envelope = Envelope(contract_id=contract.id, selection_id=selection.id, development_id=contract.development_id,
                         provider=backend.name, status="draft", created_by_id=getattr(actor, "id", None))
     envelope.signers = _signers(selection, _staff_signer(selection, actor))
+    pdf = _pdf_of(contract)
     try:
+        # the provider call sits inside the savepoint: when it refuses, the draft is rolled back with it
+        # (on SQLite an outermost savepoint's release commits, so a later rollback would not undo it)
         with db.session.begin_nested():
             db.session.add(envelope)
+            db.session.flush()
+            backend.create_envelope(envelope, pdf)
     except IntegrityError:  # another request sent it at the same moment
         raise ServiceError({"contract": "Este contrato já está em assinatura."}) from None
-    backend.create_envelope(envelope, _pdf_of(contract))
     days = int(current_app.config.get("ESIGN_EXPIRY_DAYS") or DEFAULT_EXPIRY_DAYS)
     envelope.status, envelope.sent_at, envelope.expires_at = "sent", now, now + timedelta(days=days)
     audit("contract.sent", envelope, contract_id=contract.id, provider=backend.name)
