@@ -218,3 +218,5 @@ def load_demo(users: dict) -> None:
     _reminder_rule()
     from portal.personalize.services.appointments import load_demo_slots
     load_demo_slots()
+    from portal.personalize.services.questions import load_demo as load_demo_questions
+    load_demo_questions(users)

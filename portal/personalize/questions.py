@@ -91,6 +91,8 @@ class QuestionAttachment(db.Model):
     @property
     def size_label(self) -> str:
         kb = self.size_bytes / 1024
+        if kb < 1:
+            return "< 1 KB"
         return f"{kb:.0f} KB" if kb < 1024 else f"{kb / 1024:.1f} MB".replace(".", ",")
 
 

@@ -291,3 +291,20 @@ def seed_default_rules() -> dict:
     created = ensure_default_rules()
     db.session.commit()
     return {"created": created}
+
+
+def load_demo(users: dict) -> None:
+    """Demo: the default rules, and one answered question for João (the demo buyer). Idempotent."""
+    ensure_default_rules()
+    joao, staff = users.get("cliente@demo.portal"), users.get("personalizacao@demo.portal")
+    if joao is None or staff is None:
+        return
+    from portal.realestate.models import UnitBuyer
+    unit = db.session.execute(select(Unit).join(UnitBuyer, UnitBuyer.unit_id == Unit.id)
+                              .where(UnitBuyer.user_id == joao.id).order_by(Unit.id)).scalars().first()
+    if unit is None or db.session.execute(select(BuyerQuestion.id).where(BuyerQuestion.unit_id == unit.id)).first():
+        return
+    question = open_question(unit, joao, "Posso escolher o piso depois de enviar?",
+                             "Olá! Se eu enviar a personalização agora, ainda consigo trocar o piso da sala?")
+    post_message(question, staff, "Oi, João! Depois de enviar, a personalização fica travada; se precisar trocar, "
+                                  "fale com a gente por aqui que reabrimos enquanto a janela estiver aberta.")

@@ -78,7 +78,7 @@ def questions():
     filters = {k: v for k, v in {"situacao": status, "empreendimento": development_id}.items() if v}
     return render_template("personalize/questions/list.html", pager=pager, filters=filters,
                            developments=developments, statuses=QUESTION_STATUSES,
-                           counts=qs.status_counts(current_user, development_id))
+                           counts=qs.status_counts(current_user, development_id), is_staff=True)
 
 
 @bp.route("/duvidas/<int:question_id>")
