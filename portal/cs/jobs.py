@@ -9,6 +9,8 @@ def nightly_health():
     from portal.cs.services.health import recompute
     from portal.extensions import db
     ensure_default_rules()
+    from portal.cs.services.nps_survey import ensure_survey_rule
+    ensure_survey_rule()  # the quarterly NPS survey rule
     summary = recompute()
     db.session.commit()
     return {"day": summary.day.isoformat(), "accounts": summary.accounts, "grade_changes": summary.grade_changes}
