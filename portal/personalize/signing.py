@@ -1,5 +1,7 @@
 """PAdES signatures with pyHanko: the company's certificate (a self-signed one generated on first use
-under instance/signing/, or a configured A1 .pfx), signing a PDF, and verifying one for /verificar."""
+under instance/signing/, or a configured A1 .pfx: SIGNING_PFX_PATH / SIGNING_PFX_PASSWORD), signing a PDF,
+and verifying one for /verificar (trusting the .pfx chain and, for contracts signed before it was
+configured, the self-signed certificate if one was ever generated)."""
 import hashlib
 import io
 import os
@@ -59,12 +61,53 @@ def _without_event_loop(fn, *args):
         return pool.submit(fn, *args).result()
 
 
+def _pfx() -> tuple[str, bytes | None] | None:
+    path = current_app.config.get("SIGNING_PFX_PATH") or ""
+    if not path:
+        return None
+    password = current_app.config.get("SIGNING_PFX_PASSWORD") or ""
+    return path, (password.encode() if password else None)
+
+
+def _load_signer():
+    from pyhanko.sign import signers
+    pfx = _pfx()
+    if pfx is not None:
+        signer = signers.SimpleSigner.load_pkcs12(pfx[0], passphrase=pfx[1])
+        if signer is None:  # pyHanko logs the reason and answers None (wrong password, unreadable file)
+            raise RuntimeError(f"Não foi possível abrir o certificado {pfx[0]} (arquivo ou senha).")
+        return signer
+    key_path, cert_path = ensure_certificate()
+    return signers.SimpleSigner.load(key_path, cert_path)
+
+
+def trust_roots() -> list:
+    """Certificates /verificar trusts: every certificate in the configured .pfx (its chain) and the
+    self-signed company certificate when it exists (or when no .pfx is configured)."""
+    from asn1crypto import pem, x509 as asn1_x509
+    roots = []
+    pfx = _pfx()
+    if pfx is not None:
+        from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
+        with open(pfx[0], "rb") as fh:
+            bundle = pkcs12.load_pkcs12(fh.read(), pfx[1])
+        chain = ([bundle.cert.certificate] if bundle.cert else []) + [c.certificate for c in bundle.additional_certs]
+        roots += [asn1_x509.Certificate.load(c.public_bytes(Encoding.DER)) for c in chain]
+        cert_path = os.path.join(_folder(), "company-cert.pem")
+        if not os.path.isfile(cert_path):
+            return roots
+    else:
+        _, cert_path = ensure_certificate()
+    with open(cert_path, "rb") as fh:
+        _, _, der = pem.unarmor(fh.read())
+    return roots + [asn1_x509.Certificate.load(der)]
+
+
 def sign_pdf(data: bytes, field_name: str = FIELD) -> bytes:
     """The PDF signed as PAdES B-B with the company certificate (incremental update)."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
-    key_path, cert_path = ensure_certificate()
-    signer = signers.SimpleSigner.load(key_path, cert_path)
+    signer = _load_signer()
     meta = signers.PdfSignatureMetadata(field_name=field_name, subfilter=fields.SigSeedSubFilter.PADES,
                                         md_algorithm="sha256")
     out = io.BytesIO()
@@ -75,7 +118,6 @@ def sign_pdf(data: bytes, field_name: str = FIELD) -> bytes:
 
 def verify_pdf(data: bytes) -> dict:
     """What /verificar answers: signed at all, each signature intact and trusted (our certificate), hash."""
-    from asn1crypto import pem, x509 as asn1_x509
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
@@ -89,10 +131,7 @@ def verify_pdf(data: bytes) -> dict:
     if not embedded:
         result["error"] = "O PDF não tem assinatura digital."
         return result
-    _, cert_path = ensure_certificate()
-    with open(cert_path, "rb") as fh:
-        _, _, der = pem.unarmor(fh.read())
-    context = ValidationContext(trust_roots=[asn1_x509.Certificate.load(der)], allow_fetching=False)
+    context = ValidationContext(trust_roots=trust_roots(), allow_fetching=False)
     for sig in embedded:
         try:
             status = _without_event_loop(validate_pdf_signature, sig, context)

@@ -97,6 +97,8 @@ def send_contract(contract: Contract, actor=None, provider: str | None = None,
         raise ServiceError({"contract": "Este contrato já está em assinatura."}) from None
     days = int(current_app.config.get("ESIGN_EXPIRY_DAYS") or DEFAULT_EXPIRY_DAYS)
     envelope.status, envelope.sent_at, envelope.expires_at = "sent", now, now + timedelta(days=days)
+    from portal.automation.engine import schedule
+    schedule(envelope)  # time rules on the envelope (reminders to whoever must sign next)
     audit("contract.sent", envelope, contract_id=contract.id, provider=backend.name)
     publish("contract.sent", envelope, actor=actor, provedor=backend.label,
             signatarios=", ".join(s.name for s in envelope.signers))
@@ -217,3 +219,27 @@ def expire_due(now: datetime | None = None) -> int:
         _close(envelope, "expired", "Prazo de assinatura encerrado.")
     db.session.commit()
     return len(due)
+
+
+def unit_timeline(selection_id: int) -> list:
+    """The envelopes' events and messages of a selection, for the unit's history."""
+    from portal.automation.models import Delivery, Event
+    from portal.automation.subjects import EVENT_TYPES
+    from portal.automation.timeline import Entry
+    ids = db.session.execute(select(Envelope.id).where(Envelope.selection_id == selection_id)).scalars().all()
+    if not ids:
+        return []
+    events = db.session.execute(select(Event).where(Event.subject_type == "envelope", Event.subject_id.in_(ids))
+                                .order_by(Event.created_at.desc()).limit(200)).scalars()
+    deliveries = db.session.execute(select(Delivery).where(Delivery.subject_type == "envelope",
+                                                           Delivery.subject_id.in_(ids))
+                                    .order_by(Delivery.created_at.desc()).limit(200)).scalars()
+    entries = [Entry(e.created_at, "event", EVENT_TYPES.get(e.type, (None, e.type))[1],
+                   body=" · ".join(str(v) for k, v in (e.payload or {}).items() if k in ("signatario", "motivo") and v),
+                   actor=e.actor.name if e.actor else None) for e in events]
+    entries += [Entry(d.created_at, "message", f"{d.channel_label} para {d.recipient_name or d.recipient}",
+                      body=d.subject or d.body[:200], status=d.status_label) for d in deliveries]
+    return entries
+
+
+from portal.personalize.esign import builtin  # noqa: E402,F401  (the default provider is always registered)

@@ -68,10 +68,15 @@ def _render(unit, errors=None, status=200):
     selection = sel.get_selection(unit)
     contract = services.current_contract(selection.id) if selection else None
     choice = db.session.get(PaymentChoice, selection.id) if selection else None
+    from portal.personalize.esign import builtin, services as esign
+    envelope = (esign.current_envelope(selection.id) or esign.latest_envelope(selection.id)) if selection else None
+    staff = current_user.role != "customer"
     return render_template("personalize/contracts/unit.html", unit=unit, s=selection, contract=contract,
                            choice=choice, options=services.payment_options(unit.development_id),
-                           errors=errors or {},
-                           staff=current_user.role != "customer", money_full=services.money_full), status
+                           errors=errors or {}, staff=staff, money_full=services.money_full,
+                           envelope=envelope, me=builtin.signer_for(envelope, current_user),
+                           locked_message=builtin.LOCKED_MESSAGE, roles=builtin.ROLES,
+                           history=esign.unit_timeline(selection.id) if staff and selection else []), status
 
 
 @bp.route("/unidades/<int:unit_id>/contrato")
