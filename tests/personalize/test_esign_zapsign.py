@@ -33,6 +33,7 @@ class FakeZapSign:
         self.requests, self.downloads = [], 0
         self.create_status, self.create_error = 200, {"detail": "Limite de documentos excedido."}
         self.doc = None
+        self.file_statuses = []  # answered to the signed-file download first, then 200
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -66,6 +67,8 @@ class FakeZapSign:
             def do_GET(self):
                 self._record()
                 if self.path == "/files/assinado.pdf":
+                    if owner.file_statuses:
+                        return self._answer(owner.file_statuses.pop(0), b"erro", "text/plain")
                     owner.downloads += 1
                     return self._answer(200, SIGNED_PDF, "application/pdf")
                 if self.headers.get("Authorization") != f"Bearer {API_TOKEN}":
@@ -200,6 +203,20 @@ def test_signatures_then_the_signed_file_is_stored_once_however_often_the_webhoo
     assert _events(envelope) == ["contract.sent", "contract.partially_signed", "contract.signed"]
 
 
+def test_a_failed_download_changes_nothing_and_the_retried_webhook_completes(client, sent, fake):
+    fake.sign(0, 1)
+    fake.file_statuses = [503]
+    response = _post(client, fake.webhook())
+    assert response.status_code == 502 and "PDF assinado" in response.get_json()["error"]
+    db.session.expire_all()
+    envelope = db.session.get(Envelope, sent.id)
+    assert envelope.status == "sent" and all(s.status == "pending" for s in envelope.signers)
+    assert _events(envelope) == ["contract.sent"]
+    assert _post(client, fake.webhook()).get_json()["status"] == "signed"
+    db.session.expire_all()
+    assert fake.downloads == 1 and len(_signed_files(db.session.get(Envelope, sent.id))) == 1
+
+
 def test_a_refusal_closes_the_envelope_with_the_reason(client, sent, fake):
     fake.doc.update(status="refused", rejected_reason="Valor diferente do combinado")
     response = _post(client, fake.webhook("doc_refused"))
@@ -256,6 +273,14 @@ def test_polling_applies_signatures_when_no_webhook_came(sent, fake):
     envelope = db.session.get(Envelope, sent.id)
     assert envelope.status == "signed" and fake.downloads == 1 and len(_signed_files(envelope)) == 1
     assert _events(envelope) == ["contract.sent", "contract.partially_signed", "contract.signed"]
+
+
+def test_polling_sees_a_refusal(sent, fake):
+    fake.doc.update(status="refused", rejected_reason="Desisti da compra")
+    assert zapsign.poll_remote_envelopes() == 1
+    db.session.expire_all()
+    envelope = db.session.get(Envelope, sent.id)
+    assert envelope.status == "refused" and "Desisti da compra" in envelope.status_reason
 
 
 def test_polling_survives_a_service_that_is_down(sent, fake):
