@@ -116,6 +116,8 @@ def load_demo(users):
     flagged = next(a for a, _ in created if a.name == "Distribuidora Pampa")
     set_risk_flag(db.session.get(Account, flagged.id), True,
                   "Novo diretor financeiro avalia trocar pelo concorrente", owners["csm"])
+    from portal.cs.playbook_demo import load_demo_playbooks  # a legacy product with accounts mid-migration
+    load_demo_playbooks(users)
     from portal.cs.nps_demo import load_demo_nps  # NPS rounds, tagged topics, open detractors, the survey rule
     load_demo_nps()
 
