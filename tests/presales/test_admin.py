@@ -10,7 +10,7 @@ from portal.accounts.services import ServiceError
 from portal.extensions import db
 from portal.presales.models import (Channel, CustomField, Lead, LeadContactKey, LossReason, Media, Pipeline, Queue,
                                     QueueMember, Stage)
-from portal.presales.services import settings as svc
+from portal.presales.services import pipelines, queues, settings as svc
 from portal.presales.services.config import get_settings
 from portal.presales.services.intake import intake
 from portal.presales.services.leads import mark_lost
@@ -43,7 +43,7 @@ def edit(pipeline, s, **over):
     """Save stage `s` with its current values changed by `over`."""
     data = {"name": s.name, "color": s.color, "sla_minutes": s.sla_minutes or "", "is_sdr": s.is_sdr,
             "is_won": s.is_won, "is_lost": s.is_lost, "required_fields": list(s.required_fields), **over}
-    return svc.save_stage(pipeline, data, s)
+    return pipelines.save_stage(pipeline, data, s)
 
 
 # Channels, media, loss reasons
@@ -75,7 +75,7 @@ def test_used_channel_media_and_reason_are_deactivated_unused_ones_deleted(sales
     unused = svc.save_media({"name": "Rádio"})
     assert svc.delete_media(unused) == "deleted"
     scoped_channel = svc.save_channel({"name": "Feirão"})
-    svc.save_queue({"name": "Feirão", "channel_ids": [scoped_channel.id]})
+    queues.save_queue({"name": "Feirão", "channel_ids": [scoped_channel.id]})
     assert svc.delete_channel(scoped_channel) == "deactivated"  # a queue scope still names it
     db.session.commit()
     assert count(Media, Media.name == "Rádio") == 0
@@ -104,9 +104,9 @@ def test_a_stage_requiring_an_unknown_field_is_refused(funnel):
 def test_pipeline_invariants_one_won_at_most_one_lost_and_a_broker_stage(funnel):
     won, lost = stage(funnel, "Ganho"), stage(funnel, "Perdido")
     proposal = stage(funnel, "Proposta")
-    assert refused(svc.save_stage, funnel, {"name": "Contrato", "is_won": True})["is_won"] == \
+    assert refused(pipelines.save_stage, funnel, {"name": "Contrato", "is_won": True})["is_won"] == \
         "O funil já tem a etapa de ganho “Ganho”."
-    assert "is_lost" in refused(svc.save_stage, funnel, {"name": "Desistiu", "is_lost": True})
+    assert "is_lost" in refused(pipelines.save_stage, funnel, {"name": "Desistiu", "is_lost": True})
     assert "is_won" in refused(edit, funnel, won, is_won=False)
     assert "is_sdr" in refused(edit, funnel, proposal, is_won=True, is_sdr=True)
     assert "sla_minutes" in refused(edit, funnel, won, sla_minutes="30")
@@ -114,14 +114,14 @@ def test_pipeline_invariants_one_won_at_most_one_lost_and_a_broker_stage(funnel)
     assert "sla_minutes" in refused(edit, funnel, proposal, sla_minutes="uma hora")
     assert "color" in refused(edit, funnel, proposal, color="red")
     assert "name" in refused(edit, funnel, proposal, name="ganho")
-    assert "stage" in refused(svc.delete_stage, stage(funnel, "Ganho"))
+    assert "stage" in refused(pipelines.delete_stage, stage(funnel, "Ganho"))
     for name in ("Atendimento", "Visita agendada"):
-        svc.delete_stage(stage(funnel, name))
+        pipelines.delete_stage(stage(funnel, name))
     db.session.commit()
     # Proposta is now the only broker stage: it may not become SDR nor go away
     assert "is_sdr" in refused(edit, funnel, stage(funnel, "Proposta"), is_sdr=True)
-    assert "stage" in refused(svc.delete_stage, stage(funnel, "Proposta"))
-    svc.delete_stage(stage(funnel, "Perdido"))  # no lost stage is allowed
+    assert "stage" in refused(pipelines.delete_stage, stage(funnel, "Proposta"))
+    pipelines.delete_stage(stage(funnel, "Perdido"))  # no lost stage is allowed
     db.session.commit()
     assert [s.name for s in funnel.stages] == ["Novo (SDR)", "Em qualificação (SDR)", "Proposta", "Ganho"]
     assert [s.position for s in funnel.stages] == [0, 1, 2, 3]
@@ -133,38 +133,38 @@ def test_a_stage_with_leads_keeps_its_kind_and_cannot_be_deleted(sales):
     db.session.commit()
     current = lead.stage
     assert "is_sdr" in refused(edit, sales["pipeline"], current, is_sdr=True)
-    assert "stage" in refused(svc.delete_stage, current)
+    assert "stage" in refused(pipelines.delete_stage, current)
     edit(sales["pipeline"], current, name="Primeiro atendimento", sla_minutes="45")
     db.session.commit()
     assert (current.name, current.sla_minutes) == ("Primeiro atendimento", 45)
 
 
 def test_new_stage_goes_before_won_and_lost_and_can_move(funnel):
-    svc.save_stage(funnel, {"name": "Contrato", "color": "#112233", "sla_minutes": "120"})
+    pipelines.save_stage(funnel, {"name": "Contrato", "color": "#112233", "sla_minutes": "120"})
     db.session.commit()
     names = [s.name for s in funnel.stages]
     assert names[-3:] == ["Contrato", "Ganho", "Perdido"]
     contract = stage(funnel, "Contrato")
-    assert svc.move_stage(contract, -1) and [s.name for s in funnel.stages][-4:-2] == ["Contrato", "Proposta"]
-    assert not svc.move_stage(stage(funnel, "Novo (SDR)"), -1)  # already first
+    assert pipelines.move_stage(contract, -1) and [s.name for s in funnel.stages][-4:-2] == ["Contrato", "Proposta"]
+    assert not pipelines.move_stage(stage(funnel, "Novo (SDR)"), -1)  # already first
     ids = [s.id for s in funnel.stages]
-    assert "stages" in refused(svc.reorder_stages, funnel, ids[:-1])
-    svc.reorder_stages(funnel, list(reversed(ids)))
+    assert "stages" in refused(pipelines.reorder_stages, funnel, ids[:-1])
+    pipelines.reorder_stages(funnel, list(reversed(ids)))
     db.session.commit()
     assert [s.id for s in funnel.stages] == list(reversed(ids))
 
 
 def test_pipelines_start_with_starter_stages_and_one_default(funnel):
-    assert "name" in refused(svc.save_pipeline, {"name": "funil de PRÉ-VENDAS"})
-    assert "is_default" in refused(svc.save_pipeline, {"name": funnel.name, "is_default": False}, funnel)
-    assert "pipeline" in refused(svc.delete_pipeline, funnel)
-    launch = svc.save_pipeline({"name": "Lançamentos", "is_default": True})
+    assert "name" in refused(pipelines.save_pipeline, {"name": "funil de PRÉ-VENDAS"})
+    assert "is_default" in refused(pipelines.save_pipeline, {"name": funnel.name, "is_default": False}, funnel)
+    assert "pipeline" in refused(pipelines.delete_pipeline, funnel)
+    launch = pipelines.save_pipeline({"name": "Lançamentos", "is_default": True})
     db.session.commit()
     assert [(s.name, s.is_won, s.is_lost) for s in launch.stages] == [
         ("Atendimento", False, False), ("Ganho", True, False), ("Perdido", False, True)]
     assert launch.is_default and not db.session.get(Pipeline, funnel.id).is_default
-    svc.save_pipeline({"name": funnel.name, "is_default": True}, funnel)
-    svc.delete_pipeline(launch)
+    pipelines.save_pipeline({"name": funnel.name, "is_default": True}, funnel)
+    pipelines.delete_pipeline(launch)
     db.session.commit()
     assert count(Pipeline) == 1 and count(Stage, Stage.pipeline_id == launch.id) == 0
 
@@ -195,19 +195,19 @@ def test_custom_field_rules(funnel):
 # Queues
 def test_queue_bad_input_is_refused_field_by_field(sales):
     before = count(Queue)
-    errors = refused(svc.save_queue, {"name": "Roleta", "kind": "csm", "mode": "roleta", "offer_minutes": "0",
+    errors = refused(queues.save_queue, {"name": "Roleta", "kind": "csm", "mode": "roleta", "offer_minutes": "0",
                                       "fallback_minutes": "2000", "development_ids": ["999"],
                                       "channel_ids": ["abc"]})
     assert set(errors) == {"name", "kind", "mode", "offer_minutes", "fallback_minutes", "development_ids",
                            "channel_ids"}
-    assert "offer_minutes" in refused(svc.save_queue, {"name": "Nova", "offer_minutes": "61"})
-    assert "offer_minutes" in refused(svc.save_queue, {"name": "Nova", "offer_minutes": ""})
+    assert "offer_minutes" in refused(queues.save_queue, {"name": "Nova", "offer_minutes": "61"})
+    assert "offer_minutes" in refused(queues.save_queue, {"name": "Nova", "offer_minutes": ""})
     assert count(Queue) == before
     queue = sales["queue"]
-    errors = refused(svc.save_queue, {"name": "Roleta", "kind": "sdr"}, queue)
+    errors = refused(queues.save_queue, {"name": "Roleta", "kind": "sdr"}, queue)
     assert "Bruna Corretora" in errors["kind"]
     site = db.session.execute(select(Channel).where(Channel.slug == "site")).scalar_one()
-    online = svc.save_queue({"name": "Plantão online", "mode": "online", "offer_minutes": "3",
+    online = queues.save_queue({"name": "Plantão online", "mode": "online", "offer_minutes": "3",
                              "fallback_minutes": "15", "development_ids": [str(sales["dev"].id)],
                              "channel_ids": [site.id]})
     db.session.commit()
@@ -218,15 +218,15 @@ def test_queue_bad_input_is_refused_field_by_field(sales):
 
 def test_a_queue_with_waiting_leads_cannot_be_deactivated_and_offline_switch_hands_them_out(sales):
     queue = sales["queue"]
-    svc.save_queue({"name": "Roleta", "mode": "online", "offer_minutes": 5}, queue)
+    queues.save_queue({"name": "Roleta", "mode": "online", "offer_minutes": 5}, queue)
     db.session.commit()
     lead = intake(entry()).lead  # nobody online: it waits in the queue
     db.session.commit()
     assert lead.owner_id is None and lead.queue_id == queue.id
-    assert "active" in refused(svc.save_queue, {"name": "Roleta", "mode": "online", "offer_minutes": 5,
+    assert "active" in refused(queues.save_queue, {"name": "Roleta", "mode": "online", "offer_minutes": 5,
                                                 "active": False}, queue)
-    assert "queue" in refused(svc.delete_queue, queue)
-    svc.save_queue({"name": "Roleta", "mode": "offline", "offer_minutes": 5}, queue)
+    assert "queue" in refused(queues.delete_queue, queue)
+    queues.save_queue({"name": "Roleta", "mode": "offline", "offer_minutes": 5}, queue)
     db.session.commit()
     assert lead.owner_id == sales["south_broker"].id and lead.queue_id is None
 
@@ -234,44 +234,44 @@ def test_a_queue_with_waiting_leads_cannot_be_deactivated_and_offline_switch_han
 def test_queue_with_history_is_deactivated_empty_one_deleted(sales):
     intake(entry())
     db.session.commit()
-    assert svc.delete_queue(sales["queue"]) == "deactivated" and not sales["queue"].active
-    spare = svc.save_queue({"name": "Reserva"})
-    assert svc.delete_queue(spare) == "deleted"
+    assert queues.delete_queue(sales["queue"]) == "deactivated" and not sales["queue"].active
+    spare = queues.save_queue({"name": "Reserva"})
+    assert queues.delete_queue(spare) == "deleted"
 
 
 # Queue members
 def test_member_rules(sales):
     queue, sdr_queue = sales["queue"], sales["sdr_queue"]
     broker = make_user("broker", team=sales["south"], name="Nova Corretora")
-    errors = refused(svc.add_member, queue, sales["sdr"].id)
+    errors = refused(queues.add_member, queue, sales["sdr"].id)
     assert errors == {"user_id": "Escolha um corretor ativo."}
-    assert refused(svc.add_member, sdr_queue, broker.id) == {"user_id": "Escolha um SDR ativo."}
-    assert "user_id" in refused(svc.add_member, queue, "abc")
-    assert "já está" in refused(svc.add_member, queue, sales["south_broker"].id)["user_id"]
-    assert "weight" in refused(svc.add_member, queue, broker.id, weight="11")
+    assert refused(queues.add_member, sdr_queue, broker.id) == {"user_id": "Escolha um SDR ativo."}
+    assert "user_id" in refused(queues.add_member, queue, "abc")
+    assert "já está" in refused(queues.add_member, queue, sales["south_broker"].id)["user_id"]
+    assert "weight" in refused(queues.add_member, queue, broker.id, weight="11")
     inactive = make_user("broker", team=sales["south"])
     inactive.active = False
     db.session.commit()
-    assert "user_id" in refused(svc.add_member, queue, inactive.id)
+    assert "user_id" in refused(queues.add_member, queue, inactive.id)
     member = queue.members[0]
-    assert "weight" in refused(svc.set_weight, member, "0")
-    assert "weight" in refused(svc.set_weight, member, "dez")
+    assert "weight" in refused(queues.set_weight, member, "0")
+    assert "weight" in refused(queues.set_weight, member, "dez")
     assert count(QueueMember, QueueMember.queue_id == queue.id) == 2 and member.weight == 1
 
 
 def test_a_manager_cannot_add_or_touch_people_outside_their_team(sales):
     queue, manager = sales["queue"], sales["south_mgr"]  # Zona Sul only
     outsider = make_user("broker", team=sales["north"], name="Otávio Norte")
-    errors = refused(svc.add_member, queue, outsider.id, manager)
+    errors = refused(queues.add_member, queue, outsider.id, manager)
     assert errors == {"user_id": "Você só pode incluir pessoas da sua equipe."}
     north_member = next(m for m in queue.members if m.user_id == sales["north_broker"].id)
-    assert "user_id" in refused(svc.set_paused, north_member, True, manager)
-    assert "user_id" in refused(svc.set_weight, north_member, 3, manager)
-    assert "user_id" in refused(svc.remove_member, north_member, manager)
+    assert "user_id" in refused(queues.set_paused, north_member, True, manager)
+    assert "user_id" in refused(queues.set_weight, north_member, 3, manager)
+    assert "user_id" in refused(queues.remove_member, north_member, manager)
     assert count(QueueMember, QueueMember.user_id == outsider.id) == 0
     assert not db.session.get(QueueMember, north_member.id).paused
     insider = make_user("broker", team=sales["south"], name="Sara Sul")
-    svc.add_member(queue, insider.id, manager, weight=2)
+    queues.add_member(queue, insider.id, manager, weight=2)
     db.session.commit()
     assert [m.user_id for m in queue.members][-1] == insider.id
 
@@ -283,17 +283,17 @@ def test_pause_and_weight_steer_the_next_distribution(sales):
     owners = [intake(entry(n)).lead.owner_id for n in (1, 2)]
     db.session.commit()
     assert owners == [south.id, north.id]
-    svc.set_paused(member[south.id], True)  # next would be Bruna's turn
+    queues.set_paused(member[south.id], True)  # next would be Bruna's turn
     db.session.commit()
     assert [intake(entry(n)).lead.owner_id for n in (3, 4)] == [north.id, north.id]
-    svc.set_paused(member[south.id], False)  # back at the level of the least-served: no burst
+    queues.set_paused(member[south.id], False)  # back at the level of the least-served: no burst
     db.session.commit()
     assert member[south.id].assigned_count == 3
     owners = [intake(entry(n)).lead.owner_id for n in (5, 6)]
     db.session.commit()
     assert sorted(owners) == sorted([south.id, north.id])
     # both at 4: weight 3 for Carlos gives him the next three of four
-    svc.set_weight(member[north.id], 3)
+    queues.set_weight(member[north.id], 3)
     db.session.commit()
     owners = [intake(entry(n)).lead.owner_id for n in range(7, 11)]
     db.session.commit()
@@ -306,19 +306,19 @@ def test_a_newcomer_starts_at_the_current_level_and_takes_waiting_leads(sales):
         intake(entry(n))
     db.session.commit()
     newcomer = make_user("broker", team=sales["south"], name="Nina Nova")
-    member = svc.add_member(queue, newcomer.id)
+    member = queues.add_member(queue, newcomer.id)
     db.session.commit()
     assert member.assigned_count == 2  # the others have 2 each
     owners = [intake(entry(n)).lead.owner_id for n in range(5, 8)]
     assert owners.count(newcomer.id) == 1
     # an SDR queue with nobody: the lead waits, and is handed out when someone joins
     sdr_queue = sales["sdr_queue"]
-    svc.remove_member(sdr_queue.members[0])
+    queues.remove_member(sdr_queue.members[0])
     db.session.commit()
     waiting = intake(entry(9, channel="whatsapp")).lead
     db.session.commit()
     assert waiting.owner_id is None and waiting.queue_id == sdr_queue.id
-    svc.add_member(sdr_queue, sales["sdr"].id)
+    queues.add_member(sdr_queue, sales["sdr"].id)
     db.session.commit()
     assert waiting.owner_id == sales["sdr"].id and waiting.sdr_id == sales["sdr"].id
 
@@ -326,7 +326,7 @@ def test_a_newcomer_starts_at_the_current_level_and_takes_waiting_leads(sales):
 def test_member_order_moves(sales):
     queue = sales["queue"]
     second = queue.members[1]
-    assert svc.move_member(second, -1)
+    assert queues.move_member(second, -1)
     db.session.commit()
     assert [m.id for m in db.session.get(Queue, queue.id).members][0] == second.id
 

@@ -8,7 +8,7 @@ from portal.accounts.services import ServiceError
 from portal.extensions import db
 from portal.presales import admin_forms as forms
 from portal.presales.models import Lead, Pipeline, Stage
-from portal.presales.services import settings as svc
+from portal.presales.services import pipelines as svc
 from portal.presales.admin import VIEWERS, _delta, _is_admin, _refused, bp
 
 

@@ -12,7 +12,7 @@ from portal.dbtypes import utcnow
 from portal.extensions import db
 from portal.presales import admin_forms as forms
 from portal.presales.models import Channel, Lead, Queue, QueueMember
-from portal.presales.services import settings as svc
+from portal.presales.services import queues as svc
 from portal.presales.services.distribution import PRESENCE_SECONDS, pick
 from portal.realestate.models import Development
 from portal.web.forms import apply_errors
