@@ -202,6 +202,9 @@ def test_staff_send_needs_payment_cancel_needs_a_reason(world, contract, as_user
     staff, base = as_user(world["staff"]), _base(world)
     assert "Enviar para assinatura" in staff.get(base + "/contrato").get_data(as_text=True)
     envelope = _send(world, contract, as_user)
+    r = as_user(world["a"]).post(base + "/pagamento", data={"method": "boleto", "installments": "2"})
+    assert r.status_code == 422 and "em assinatura" in r.get_data(as_text=True)  # the envelope stays
+    staff = as_user(world["staff"])
     r = staff.post(base + "/assinatura/cancelar", data={"reason": " "})
     assert r.status_code == 422 and "motivo" in r.get_data(as_text=True)
     assert staff.post(base + "/assinatura/reenviar").status_code == 302

@@ -75,7 +75,7 @@ def _render(unit, errors=None, status=200):
                            choice=choice, options=services.payment_options(unit.development_id),
                            errors=errors or {}, staff=staff, money_full=services.money_full,
                            envelope=envelope, me=builtin.signer_for(envelope, current_user),
-                           locked_message=builtin.LOCKED_MESSAGE, roles=builtin.ROLES,
+                           locked_message=builtin.LOCKED_MESSAGE, roles=builtin.ROLES, methods=PAYMENT_METHODS,
                            history=esign.unit_timeline(selection.id) if staff and selection else []), status
 
 
@@ -93,6 +93,10 @@ def unit_payment(unit_id):
     if selection is None:
         abort(404)
     try:
+        from portal.personalize.esign.services import current_envelope
+        if current_envelope(selection.id) is not None:  # the contract in signature carries the old choice
+            raise ServiceError({"contract": "O contrato já está em assinatura; para mudar a forma de pagamento, "
+                                            "a equipe precisa cancelar a assinatura antes."})
         services.choose_payment(selection, request.form.get("method"), request.form.get("installments"),
                                 current_user)
         contract = services.current_contract(selection.id)
