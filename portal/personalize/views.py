@@ -47,3 +47,4 @@ def portal():
 from portal.personalize.web import buyers, catalog, contracts, helpers, questions, selection, staff, surveys, windows  # noqa: E402,F401  (routes)
 from portal.personalize.web import appointments  # noqa: E402,F401  (routes: atendimento agendado)
 from portal.personalize.web import signing  # noqa: E402,F401  (routes: built-in e-signature)
+from portal.personalize.web import dashboard  # noqa: E402,F401  (routes: personalization dashboard)

@@ -9,6 +9,7 @@ MENU = [
     ("Config. pré-vendas", "presales_admin.index", ("admin", "manager")),
     ("Personalização", "personalize.home", ("admin", "personalization")),
     ("Compradores", "personalize.buyers", ("admin", "personalization")),
+    ("Painel da personalização", "personalize.dashboard", ("admin", "personalization")),
     ("Dúvidas dos compradores", "personalize.questions", ("admin", "personalization")),
     ("Sucesso do cliente", "cs.home", ("admin", "csm", "cs_leader")),
     ("Empreendimentos", "realestate.developments", ("admin", "manager", "personalization")),
