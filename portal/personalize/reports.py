@@ -101,7 +101,8 @@ HIT = 'fill="#1d4ed8" fill-opacity="0"'
 
 def hbar(items: list[tuple], *, title: str, width: int = 360, color: str = PALETTE[0], money: bool = False,
          row_height: int = 30) -> Markup:
-    """Horizontal bars: items are (label, value, href or None[, color]); readable on a phone."""
+    """Horizontal bars: items are (label, value, href or None[, color[, full name for the link]]); readable on a
+    phone."""
     label_w = min(230, int(width * 0.46))
     value_w = 92 if money else 40
     plot_w = width - label_w - value_w
@@ -114,13 +115,14 @@ def hbar(items: list[tuple], *, title: str, width: int = 360, color: str = PALET
         mid = y + row_height / 2 + 4
         w = plot_w * value / top
         shown = filters.brl(value) if money else _fmt(value)
+        name = it[4] if len(it) > 4 and it[4] else label
         parts = [_text(label_w - 8, mid, _fit(label, label_w - 8), anchor="end"),
                  f'<rect class="bar" x="{label_w}" y="{y + 6}" width="{max(w, 2 if value else 0):.1f}" '
                  f'height="{row_height - 12}" rx="3" fill="{fill}"/>',
                  _text(label_w + w + 6, mid, shown, weight="bold")]
         if href:
-            body.append(f'<a class="chart-link" href="{escape(href)}" aria-label="{escape(label)}: {escape(shown)}">'
-                        f'<title>{escape(label)}: {escape(shown)}</title>'
+            body.append(f'<a class="chart-link" href="{escape(href)}" aria-label="{escape(name)}: {escape(shown)}">'
+                        f'<title>{escape(name)}: {escape(shown)}</title>'
                         f'<rect class="hit" x="0" y="{y}" width="{width}" height="{row_height}" {HIT}/>'
                         + "".join(parts) + "</a>")
         else:
@@ -140,7 +142,9 @@ TOP_OPTIONS = 12
 def options_chart(totals: list[dict], href=None, width: int = 360) -> Markup | None:
     if not totals:
         return None
-    items = [(f"{t['item']}: {t['option']}", t["units"], href(t) if href else None) for t in totals[:TOP_OPTIONS]]
+    # the bar says the option; the link and its tooltip name the item too
+    items = [(t["option"], t["units"], href(t) if href else None, None, f"{t['item']}: {t['option']}")
+             for t in totals[:TOP_OPTIONS]]
     rest = totals[TOP_OPTIONS:]
     if rest:
         items.append((f"Outras ({len(rest)})", sum(t["units"] for t in rest), None))
@@ -166,9 +170,9 @@ class ChosenOptions(PersonalizeReport):
     template = "personalize/reports/options_pdf.html"
     note = ONLY_SUBMITTED
     columns = [
-        Column("development", "Empreendimento", width="16%"),
-        Column("tower", "Torre", width="10%"),
-        Column("category", "Categoria", width="11%"),
+        Column("development", "Empreendimento", width="18%"),
+        Column("tower", "Torre", width="9%"),
+        Column("category", "Categoria", width="10%"),
         Column("item", "Item", width="17%"),
         Column("option", "Opção", width="22%"),
         Column("units", "Unidades", "number"),
@@ -258,9 +262,9 @@ class PersonalizationProgress(PersonalizeReport):
 
     def summary(self, rows, params):
         p = self.progress(rows)
-        return [("Unidades", filters.number(p.total))] + [
-            (label, filters.number(p.counts[key])) for key, label in STAGES.items()] + [
-            ("Atrasadas", filters.number(len(p.late)))]
+        return [("Unidades em personalização", filters.number(p.total)),
+                ("Contratos assinados", filters.number(p.counts["signed"])),
+                ("Atrasadas", filters.number(len(p.late)))]
 
     def chart(self, rows, params):
         return stage_chart(self.progress(rows).counts, width=640) if rows else None

@@ -92,7 +92,8 @@ def build_story(world):
     selections.submit(sel, sel.revision, other_staff)
     db.session.commit()
     return {**world, "carla": carla, "diego": diego, "elisa": elisa, "tower_a": tower_a, "tower_b": tower_b,
-            "other": other, "other_staff": other_staff, "secret": secret, "admin": make_user("admin")}
+            "other": other, "other_staff": other_staff, "secret": secret, "other_selection": sel,
+            "admin": make_user("admin")}
 
 
 @pytest.fixture
@@ -306,6 +307,34 @@ def test_roles(story, client, login_as):
     assert "Mármore Secreto" in html and "Vinílico amadeirado" in html
 
 
+def test_dashboard_shows_the_satisfaction_survey_of_its_developments(story, later, client, login_as):
+    from portal.personalize.surveys import SatisfactionSurvey
+
+    def survey(selection, user, score=None, comment="", nonce=""):
+        envelope = db.session.query(Envelope).filter_by(selection_id=selection.id).one_or_none()
+        if envelope is None:  # the other development's unit gets its signed contract here
+            _contract(selection, "pix", 1, "signed", completed_at=NOW)
+            envelope = db.session.query(Envelope).filter_by(selection_id=selection.id).one()
+        db.session.add(SatisfactionSurvey(envelope_id=envelope.id, development_id=selection.development_id,
+                                          unit_id=selection.unit_id, user_id=user.id, nonce=nonce, sent_at=NOW,
+                                          score=score, comment=comment, answered_at=LATER if score else None))
+        db.session.commit()
+
+    ana_sel = selections.get_selection(story["tower_a"][0])
+    survey(ana_sel, story["a"], 5, "Adorei o atendimento", "n1")
+    survey(ana_sel, story["b"], nonce="n2")  # sent, not answered
+    survey(story["other_selection"], story["other_staff"], 1, "Comentário do Mirante", "n3")
+    login_as(story["staff"])
+    html = client.get("/personalizacao/painel").get_data(as_text=True)
+    assert "<strong>2</strong> enviadas" in html and "<strong>1</strong> respondidas (50 %)" in html
+    assert "<strong>5,00</strong> nota média" in html and "Adorei o atendimento" in html
+    assert "Comentário do Mirante" not in html and 'aria-label="Notas de 1 a 5"' in html
+    client.post("/logout")
+    login_as(story["other_staff"])
+    html = client.get("/personalizacao/painel").get_data(as_text=True)
+    assert "Comentário do Mirante" in html and "Adorei o atendimento" not in html
+
+
 # --- the reports: the same figures as the dashboard ----------------------------------------------------------------
 
 def test_progress_report_pdf_holds_the_dashboards_figures(story, later, client, login_as, run_jobs):
@@ -313,7 +342,8 @@ def test_progress_report_pdf_holds_the_dashboards_figures(story, later, client, 
     html = client.get("/personalizacao/painel").get_data(as_text=True)
     text = pdf_text(run_report(client, run_jobs, "personalize.progress").data)
     assert "Andamento da personalização" in text
-    assert re.search(r"Unidades\s*" + stat(html, "Unidades em personalização"), text)
+    assert re.search(r"Unidades em personalização\s*" + stat(html, "Unidades em personalização"), text)
+    assert re.search(r"Contratos assinados\s*" + stat(html, "Contratos assinados"), text)
     assert re.search(r"Atrasadas\s*" + stat(html, "Atrasadas"), text)
     for label in ("Não iniciada", "Rascunho", "Enviada", "Contrato enviado", "Assinado"):
         figure = re.search(r"<strong>(\d+)</strong> " + label.lower(), html).group(1)
@@ -353,7 +383,8 @@ def test_values_report_pdf_holds_the_dashboards_figures(story, later, client, lo
                      text)
     assert re.search(r"Total da torre\s+R\$ 6\.189,00", text) and "R$ 6.189,00" in html
     assert re.search(r"Total do\s+empreendimento\s+R\$ 7\.789,00", text)
-    assert "Cartão de crédito em 10x" in text and "Enviado para assinatura" in text and "Sem contrato" in text
+    assert re.search(r"Cartão de crédito em\s+10x", text) and re.search(r"Enviado para\s+assinatura", text)
+    assert "Sem contrato" in text
 
 
 def test_values_report_csv(story, later, client, login_as, run_jobs):
@@ -380,9 +411,10 @@ def test_options_report_pdf_holds_the_dashboards_figures(story, later, client, l
     assert re.search(r"Unidades enviadas\s*3", text)
     assert re.search(r"Torre A\s+Piso\s+Piso da sala\s+Vinílico amadeirado\s+1\s+20,00\s+m²", text)
     assert re.search(r"Torre A\s+Piso\s+Piso da sala\s+Total do item \(2 opções\)\s+2\s+40,00\s+m²", text)
-    assert re.search(r"Torre B\s+Metais\s+Torneira da cozinha\s+Torneira de mesa\s+1\s+1\s+peças", text)
+    assert re.search(r"Torre B\s+Metais\s+Torneira da cozinha\s+Torneira de mesa\s+1\s+1\s+un\.", text)
     # the dashboard's table has the very same rows
-    assert re.search(r"Total do item \(2 opções\)</td>\s*<td class=\"num\"><a [^>]+>2</a></td>\s*"
+    assert re.search(r"Total do item \(2 opções\)<div[^>]*>Torre A · Piso da sala</div></td>\s*"
+                     r"<td class=\"num\"><a [^>]+>2</a></td>\s*"
                      r"<td class=\"num\">40,00 m²</td>", html)
     assert "Piso da sala: Vinílico amadeirado: 2" in html
 
@@ -393,10 +425,10 @@ def test_options_report_csv_and_filters(story, later, client, login_as, run_jobs
     lines = csv_lines(run_report(client, run_jobs, "personalize.options", fmt="csv", category=str(metais.id)))
     assert lines == [
         "Empreendimento;Torre;Categoria;Item;Opção;Unidades;Quantidade;Medida",
-        "Residencial Bosque Verde;Torre A;Metais;Torneira da cozinha;Torneira de mesa;1;1;peças",
-        "Residencial Bosque Verde;Torre A;Metais;Torneira da cozinha;Torneira gourmet;1;1;peças",
-        "Residencial Bosque Verde;Torre A;Metais;Torneira da cozinha;Total do item (2 opções);2;2;peças",
-        "Residencial Bosque Verde;Torre B;Metais;Torneira da cozinha;Torneira de mesa;1;1;peças",
+        "Residencial Bosque Verde;Torre A;Metais;Torneira da cozinha;Torneira de mesa;1;1;un.",
+        "Residencial Bosque Verde;Torre A;Metais;Torneira da cozinha;Torneira gourmet;1;1;un.",
+        "Residencial Bosque Verde;Torre A;Metais;Torneira da cozinha;Total do item (2 opções);2;2;un.",
+        "Residencial Bosque Verde;Torre B;Metais;Torneira da cozinha;Torneira de mesa;1;1;un.",
     ]
     sala = story["items"]["sala"]
     tower_b = str(story["tower_b"][0].tower_id)

@@ -31,7 +31,7 @@ STAGES = {"not_started": "Não iniciada", "draft": "Rascunho", "submitted": "Env
 STAGE_COLORS = {"not_started": "#9ca3af", "draft": "#f59e0b", "submitted": "#1d4ed8",
                 "contract_sent": "#7c3aed", "signed": "#16a34a"}
 NOT_SUBMITTED = ("not_started", "draft")
-MEASURES = {"area": "m²", "unit": "peças", "fixed": "item"}
+MEASURES = {"area": "m²", "unit": "un.", "fixed": "un."}
 NO_WINDOW = 0  # the window filter value of units no window covers
 
 
