@@ -278,7 +278,8 @@ def option_rows(user: User, f: Filters = Filters()) -> list[dict]:
                         "units": sum(g["units"] for g in group), "quantity": _quantity(qty, first["basis"])})
         group.clear()
 
-    for dev_id, dev, tower_id, tower, cat_id, cat, item_id, item, basis, opt_id, opt, units, qty in db.session.execute(stmt):
+    for (dev_id, dev, tower_id, tower, cat_id, cat, item_id, item, basis, opt_id, opt, units,
+         qty) in db.session.execute(stmt):
         if group and (group[0]["tower_id"], group[0]["item_id"]) != (tower_id, item_id):
             close_group()
         row = {"kind": "option", "development_id": dev_id, "development": dev, "tower_id": tower_id, "tower": tower,

@@ -11,8 +11,8 @@ from portal.accounts.decorators import roles_required
 from portal.accounts.scope import scoped
 from portal.extensions import db
 from portal.personalize.models import Option
-from portal.personalize.reports import (ONLY_SUBMITTED, REPORT_KEYS, OptionsParams, hbar, methods_chart,
-                                        options_chart, setup_params, stage_chart)
+from portal.personalize.reports import (ONLY_SUBMITTED, REPORT_KEYS, OptionsParams, methods_chart, options_chart,
+                                        setup_params, stage_chart)
 from portal.personalize.services import dashboard as figures
 from portal.personalize.services.dashboard import STAGE_COLORS, STAGES, Filters
 from portal.personalize.views import STAFF, bp
