@@ -150,7 +150,9 @@ def unsubscribe_footer(channel: str, address: str) -> str:
 def _json_fields(kind, obj):
     if not kind or obj is None:
         return {}
-    return {path: subjects.plain(subjects.value(obj, path)) for path in subjects.SUBJECTS[kind].fields}
+    subject = subjects.SUBJECTS[kind]
+    return {path: subjects.plain(subjects.value(obj, path)) for path in subject.fields
+            if path not in subject.link_fields}
 
 
 def _field_value(obj, field, raw):

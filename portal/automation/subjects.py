@@ -29,6 +29,9 @@ class SubjectType:
     url: Callable = lambda obj: None                          # path to open the record
     title: Callable = str                                     # how to name the record in lists
     attachments: Callable | None = None                       # (obj, event) → [{path, filename, mimetype}] for e-mails
+    # Fields that mint a personal link (survey tokens): printed in messages, never sent to webhooks, where
+    # reading them would issue a token nobody was sent.
+    link_fields: tuple = ()
 
 
 SUBJECTS: dict[str, SubjectType] = {}

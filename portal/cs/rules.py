@@ -12,6 +12,7 @@ def _contact(account: Account) -> Contact:
 
 register_subject(SubjectType(
     kind="account", model=Account, label="Conta (sucesso do cliente)",
+    link_fields=("nps_link",),
     fields={"name": "Nome", "cnpj": "CNPJ", "segment": "Segmento (código: enterprise, smb)",
             "segment_label": "Segmento", "touch_model": "Modelo de atendimento (código: high, mid, tech)",
             "touch_model_label": "Modelo de atendimento",

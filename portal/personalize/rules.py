@@ -161,7 +161,8 @@ for event_type, label in [("question.opened", "Dúvida aberta pelo comprador"),
                           ("question.closed", "Dúvida encerrada"), ("question.reopened", "Dúvida reaberta")]:
     register_event(event_type, "question", label)
 
-if "envelope" in SUBJECTS:  # the e-signature core's subject: the survey link is one more field of it
-    SUBJECTS["envelope"].fields["survey_link"] = "Link da pesquisa de satisfação (único por comprador)"
-    _surveys.install_envelope_field(SUBJECTS["envelope"].model)
-    register_event("contract.survey_answered", "envelope", "Pesquisa de satisfação respondida")
+# The satisfaction survey link is one more field of the envelope (personal: never sent to webhooks).
+SUBJECTS["envelope"].fields["survey_link"] = "Link da pesquisa de satisfação (único por comprador)"
+SUBJECTS["envelope"].link_fields = ("survey_link",)
+_surveys.install_envelope_field(Envelope)
+register_event("contract.survey_answered", "envelope", "Pesquisa de satisfação respondida")

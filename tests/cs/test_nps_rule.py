@@ -139,3 +139,18 @@ def test_days_since_survey_field(app, cs_team):
         nps_survey.issue(account)
     with time_machine.travel(at("2026-03-12 09:00"), tick=False):
         assert db.session.get(Account, account.id).nps_days_since_survey == 10
+
+
+def test_a_webhook_rule_never_mints_a_survey_link(app, cs_team, http_server, run_jobs):
+    from portal.automation.events import publish
+    from portal.automation.rules import save_rule
+    save_rule({"name": "Conta para o ERP", "active": True, "trigger": "event", "subject_type": "account",
+               "event_type": "account.updated", "actions": [{"type": "webhook", "url": http_server.url + "/hook"}]})
+    account = make_account(cs_team["caio"], name="Gama Logística")
+    publish("account.updated", account)
+    db.session.commit()
+    run_jobs()
+    run_jobs()
+    (req,) = [r for r in http_server.requests if r["path"] == "/hook"]
+    assert req["json"]["data"]["name"] == "Gama Logística" and "nps_link" not in req["json"]["data"]
+    assert db.session.scalar(select(func.count(NpsSurvey.id))) == 0
