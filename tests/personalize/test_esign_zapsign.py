@@ -9,8 +9,6 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from flask import render_template
-from flask_login import login_user
 from sqlalchemy import func, select
 
 from portal.accounts.services import ServiceError
@@ -301,13 +299,14 @@ def test_reopening_the_selection_cancels_the_document_at_zapsign(world, sent, fa
     assert refused[0]["headers"]["Authorization"] == f"Bearer {API_TOKEN}" and refused[0]["headers"]["User-Agent"]
 
 
-def test_the_sign_link_include_shows_the_buyer_their_zapsign_button(app, world, sent):
-    with app.test_request_context("/"):
-        login_user(world["a"])
-        html = render_template("personalize/signing/_external_signer.html", envelope=sent, staff=False)
-        assert "Assinar no ZapSign" in html and "https://app.zapsign.com.br/verificar/signer-0" in html
-        assert "signer-1" not in html  # not the company's link
-    with app.test_request_context("/"):
-        login_user(world["staff"])
-        html = render_template("personalize/signing/_external_signer.html", envelope=sent, staff=True)
-        assert "Signatários no ZapSign" in html and "Ana Compradora" in html and "signer-0" in html
+def test_the_contract_page_shows_the_buyer_their_zapsign_button_and_staff_the_links(world, sent, client, login_as):
+    page = f"/personalizacao/unidades/{sent.selection.unit_id}/contrato"
+    login_as(world["a"])
+    html = client.get(page).get_data(as_text=True)
+    assert "Assinar no ZapSign" in html and "https://app.zapsign.com.br/verificar/signer-0" in html
+    assert "signer-1" not in html  # not the company's link
+    client.post("/logout")
+    login_as(world["staff"])
+    html = client.get(page).get_data(as_text=True)
+    assert "Links de assinatura no ZapSign" in html and "signer-0" in html and "signer-1" in html
+    assert "Assinar no ZapSign" in html  # the staff signer's own button
