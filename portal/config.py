@@ -64,6 +64,8 @@ class Config:
     REPORT_RETENTION_DAYS = int(os.environ.get("REPORT_RETENTION_DAYS", "30"))
     # Contract signatures: an A1 certificate (.pfx) for the PAdES seal; empty means a self-signed one
     # generated under instance/signing/. ESIGN_OTP_RATE_LIMIT caps one-time code requests per address.
+    # New envelopes go through this provider: "builtin" (OTP in the portal, PAdES seal) or "zapsign".
+    ESIGN_PROVIDER = os.environ.get("ESIGN_PROVIDER", "builtin")
     SIGNING_PFX_PATH = os.environ.get("SIGNING_PFX_PATH", "")
     SIGNING_PFX_PASSWORD = os.environ.get("SIGNING_PFX_PASSWORD", "")
     ESIGN_OTP_RATE_LIMIT = os.environ.get("ESIGN_OTP_RATE_LIMIT", "5 per 10 minutes")

@@ -10,7 +10,8 @@ from portal.automation.models import Rule
 from portal.dbtypes import utcnow
 from portal.extensions import db
 from portal.personalize.models import Category, PersonalizationWindow
-from portal.personalize.services import buyers, catalog, photos, selections, windows
+from portal.personalize.contracts import PaymentOption
+from portal.personalize.services import buyers, catalog, contracts, photos, selections, windows
 from portal.realestate.models import Development, Tower, Unit
 
 # category → [(item, basis, quantity per typology (by position), [(option, R$, standard, description, look)])]
@@ -203,6 +204,20 @@ def _buyer_journeys(development: Development, users: dict) -> None:
         selections.choose(selection, view.item.id, view.options[2].id, joao)
 
 
+def _contract_setup(development: Development, staff) -> None:
+    """The standard contract text and the accepted payment methods, so submitted demo selections get their
+    contract rendered by the worker and can be sent for signature."""
+    if contracts.current_template(development.id) is None:
+        contracts.save_template(development, contracts.DEFAULT_TEMPLATE, staff)
+    if not db.session.execute(select(PaymentOption.id).where(PaymentOption.development_id == development.id)).first():
+        contracts.save_payment_options(development, {
+            "accept-pix": "1", "installments-pix": "1", "instructions-pix": "Chave enviada com o contrato assinado.",
+            "accept-boleto": "1", "installments-boleto": "12",
+            "accept-cartao": "1", "installments-cartao": "10",
+            "accept-financiado": "1", "installments-financiado": "60",
+            "instructions-financiado": "Somado às parcelas do financiamento da unidade."})
+
+
 def load_demo(users: dict) -> None:
     for development in db.session.execute(select(Development).order_by(Development.id)).scalars():
         if not development.typologies:
@@ -212,6 +227,7 @@ def load_demo(users: dict) -> None:
             _window(development, "Janela de acabamentos", timedelta(days=10), timedelta(days=30))
         else:
             _window(development, "1ª janela — acabamentos", -timedelta(days=2), timedelta(days=12))
+        _contract_setup(development, users.get("personalizacao@demo.portal"))
     db.session.flush()
     for development in db.session.execute(select(Development).where(Development.slug == "jardim-das-acacias")).scalars():
         _buyer_journeys(development, users)
