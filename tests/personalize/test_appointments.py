@@ -373,7 +373,7 @@ def test_ten_concurrent_bookings_for_three_seats_book_exactly_three(app, frozen)
         with app.app_context():
             try:
                 barrier.wait()
-                for _ in range(20):  # SQLite: a writer that finds the file locked retries
+                for _ in range(500):  # SQLite: a writer that finds the file locked (deadlock: no wait) retries
                     try:
                         service.book(db.session.get(Unit, unit_id), slot_id, db.session.get(User, user_id))
                         db.session.commit()
