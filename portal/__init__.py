@@ -41,6 +41,7 @@ MODULES = [
     "portal.presales.reports",
     "portal.personalize.models",
     "portal.personalize.esign.models",
+    "portal.personalize.default_rules",
     "portal.personalize.esign.services",
     "portal.personalize.esign.zapsign",
     "portal.personalize.questions",

@@ -68,15 +68,8 @@ def upgrade():
     )
     for col in ("envelope_id", "user_id", "external_id"):
         op.create_index(f"ix_signature_signers_{col}", "signature_signers", [col])
-    op.create_table(
-        "signature_default_rules",
-        sa.Column("key", sa.String(60), primary_key=True),
-        sa.Column("rule_id", sa.Integer(), sa.ForeignKey("rules.id", ondelete="SET NULL"), nullable=True),
-        sa.Column("created_at", T(), nullable=False),
-    )
 
 
 def downgrade():
-    op.drop_table("signature_default_rules")
     op.drop_table("signature_signers")
     op.drop_table("signature_envelopes")

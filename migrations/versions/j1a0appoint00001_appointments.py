@@ -67,15 +67,9 @@ def upgrade():
     active = sa.text("status = 'booked'")
     op.create_index("uq_appointments_active_unit", "appointments", ["unit_id"], unique=True,
                     sqlite_where=active, postgresql_where=active)
-    op.create_table(
-        "appointment_default_rules",
-        sa.Column("key", sa.String(40), primary_key=True),
-        sa.Column("rule_id", sa.Integer(), sa.ForeignKey("rules.id", ondelete="SET NULL"), nullable=True),
-    )
 
 
 def downgrade():
-    op.drop_table("appointment_default_rules")
     op.drop_index("uq_appointments_active_unit", table_name="appointments")
     op.drop_table("appointments")
     op.drop_table("appointment_slots")

@@ -111,10 +111,3 @@ class Appointment(TimestampMixin, db.Model):
 
     def __str__(self):
         return f"Atendimento {self.when_label}"
-
-
-class AppointmentDefaultRule(db.Model):
-    """Which default rule (confirmation, reminder...) was seeded, so an admin's edit or delete sticks."""
-    __tablename__ = "appointment_default_rules"
-    key: Mapped[str] = mapped_column(String(40), primary_key=True)
-    rule_id: Mapped[int | None] = mapped_column(ForeignKey("rules.id", ondelete="SET NULL"))

@@ -94,12 +94,3 @@ class QuestionAttachment(db.Model):
         if kb < 1:
             return "< 1 KB"
         return f"{kb:.0f} KB" if kb < 1024 else f"{kb / 1024:.1f} MB".replace(".", ",")
-
-
-class PersonalizeDefaultRule(db.Model):
-    """Which default rule (seeded once) is which: an admin may rename, edit or delete it and it is never
-    seeded again (the key stays, the rule id goes NULL)."""
-    __tablename__ = "personalize_default_rules"
-    key: Mapped[str] = mapped_column(String(60), primary_key=True)
-    rule_id: Mapped[int | None] = mapped_column(ForeignKey("rules.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

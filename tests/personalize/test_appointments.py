@@ -9,9 +9,10 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from portal.accounts.models import User
 from portal.automation import engine
-from portal.automation.models import Delivery, Event, Rule
+from portal.automation.models import Delivery, Event
 from portal.extensions import db
-from portal.personalize.appointments import Appointment, AppointmentDefaultRule, AppointmentSlot
+from portal.personalize import default_rules
+from portal.personalize.appointments import Appointment, AppointmentSlot
 from portal.personalize.services import appointments as service
 from portal.personalize.services.appointment_messages import ensure_default_rules, ics_text
 from portal.accounts.services import ServiceError
@@ -58,8 +59,8 @@ def test_staff_publish_many_slots_at_once_and_posting_again_adds_none(world, cli
     client.post(f"/personalizacao/empreendimentos/{dev.id}/atendimentos", data=form)
     assert db.session.scalar(select(func.count(AppointmentSlot.id))) == 6
     # the default rules were seeded with the first slots, once
-    assert set(db.session.execute(select(AppointmentDefaultRule.key)).scalars()) == {
-        "booked", "rescheduled", "cancelled", "reminder"}
+    assert set(db.session.execute(select(default_rules.PersonalizeDefaultRule.key)).scalars()) >= {
+        "appointment.booked", "appointment.rescheduled", "appointment.cancelled", "appointment.reminder"}
     bad = client.post(f"/personalizacao/empreendimentos/{dev.id}/atendimentos",
                       data={**form, "weekdays": [], "times": "25:00", "capacity": "0", "place": ""})
     assert bad.status_code == 422
@@ -308,7 +309,7 @@ def test_reminder_rule_fires_once_a_day_before(world, run_jobs, frozen):
     service.book(unit, slot.id, world["a"])
     db.session.commit()
     run_jobs()
-    reminder = db.session.get(Rule, db.session.get(AppointmentDefaultRule, "reminder").rule_id)
+    reminder = default_rules.rule_for("appointment.reminder")
 
     def reminders():
         return db.session.scalar(select(func.count(Delivery.id)).where(Delivery.rule_id == reminder.id))

@@ -15,8 +15,6 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from portal import jobs
 from portal.accounts.audit import audit
@@ -28,7 +26,8 @@ from portal.dbtypes import utcnow
 from portal.extensions import db
 from portal.personalize.esign import services
 from portal.personalize.esign.base import SignatureProvider, register_provider
-from portal.personalize.esign.models import Envelope, SignatureDefaultRule, Signer
+from portal.personalize import default_rules
+from portal.personalize.esign.models import Envelope, Signer
 
 OTP_MINUTES = 10
 MAX_ATTEMPTS = 5
@@ -296,19 +295,5 @@ DEFAULT_RULES = {
 
 
 def ensure_default_rules() -> list[str]:
-    """Create the default signature rules not seeded yet (idempotent; an admin's edit or delete sticks)."""
-    from portal.automation.rules import save_rule
-    seeded = set(db.session.execute(select(SignatureDefaultRule.key)).scalars())
-    created = []
-    for key, spec in DEFAULT_RULES.items():
-        if key in seeded:
-            continue
-        try:
-            with db.session.begin_nested():
-                rule = save_rule(dict(spec))
-                db.session.add(SignatureDefaultRule(key=key, rule_id=rule.id))
-                db.session.flush()
-        except IntegrityError:  # seeded at the same moment by another request
-            continue
-        created.append(key)
-    return created
+    """Seed the signature rules not seeded yet (idempotent; an admin's edit or delete sticks)."""
+    return default_rules.seed({f"signature.{key}": spec for key, spec in DEFAULT_RULES.items()})

@@ -92,12 +92,3 @@ class Signer(db.Model):
     @property
     def status_label(self):
         return SIGNER_STATUSES.get(self.status, self.status)
-
-
-class SignatureDefaultRule(db.Model):
-    """Which default signature rule (seeded once) is which: an admin may edit or delete it and it is never
-    seeded again (the key stays, the rule id goes NULL)."""
-    __tablename__ = "signature_default_rules"
-    key: Mapped[str] = mapped_column(String(60), primary_key=True)
-    rule_id: Mapped[int | None] = mapped_column(ForeignKey("rules.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

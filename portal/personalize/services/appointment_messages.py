@@ -9,11 +9,9 @@ import os
 from datetime import datetime, timezone
 
 from flask import current_app
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
-from portal.extensions import db
-from portal.personalize.appointments import Appointment, AppointmentDefaultRule
+from portal.personalize import default_rules
+from portal.personalize.appointments import Appointment
 
 ICS_MIMETYPE = "text/calendar"
 
@@ -128,19 +126,7 @@ DEFAULT_RULES = {
 
 
 def ensure_default_rules() -> list[str]:
-    """Create the default appointment rules not seeded yet (idempotent; an admin's edit or delete sticks)."""
-    from portal.automation.rules import save_rule
-    seeded = set(db.session.execute(select(AppointmentDefaultRule.key)).scalars())
-    created = []
-    for key, spec in DEFAULT_RULES.items():
-        if key in seeded:
-            continue
-        try:
-            with db.session.begin_nested():
-                rule = save_rule({"active": True, "subject_type": "appointment", "quiet_hours": True, **spec})
-                db.session.add(AppointmentDefaultRule(key=key, rule_id=rule.id))
-                db.session.flush()
-        except IntegrityError:  # seeded at the same moment by another request
-            continue
-        created.append(key)
-    return created
+    """Seed the appointment rules not seeded yet (idempotent; an admin's edit or delete sticks)."""
+    return default_rules.seed({f"appointment.{key}": {"active": True, "subject_type": "appointment",
+                                                     "quiet_hours": True, **spec}
+                               for key, spec in DEFAULT_RULES.items()})

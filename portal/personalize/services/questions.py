@@ -11,7 +11,6 @@ from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import case, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from portal.accounts.audit import audit
@@ -24,8 +23,8 @@ from portal.automation.timeline import Entry
 from portal.dbtypes import utcnow
 from portal.extensions import db
 from portal.jobs import periodic
-from portal.personalize.questions import (QUESTION_STATUSES, BuyerQuestion, PersonalizeDefaultRule,
-                                          QuestionAttachment, QuestionMessage)
+from portal.personalize import default_rules
+from portal.personalize.questions import (QUESTION_STATUSES, BuyerQuestion,                                           QuestionAttachment, QuestionMessage)
 from portal.personalize.services.photos import sniff as sniff_image
 from portal.personalize.services.selections import is_staff
 from portal.realestate.models import Development, Tower, Unit
@@ -265,24 +264,9 @@ QUESTION_RULES = {
 
 
 def ensure_default_rules() -> list[str]:
-    """Create the personalization default rules not seeded yet (idempotent). A rule whose subject is
-    not registered yet is left for a later run."""
-    from portal.automation.rules import save_rule
-    from portal.automation.subjects import EVENT_TYPES
+    """Seed the question and survey rules not seeded yet (idempotent)."""
     from portal.personalize.services.surveys import SURVEY_RULES
-    seeded = set(db.session.execute(select(PersonalizeDefaultRule.key)).scalars())
-    created = []
-    for key, data in {**QUESTION_RULES, **SURVEY_RULES}.items():
-        if key in seeded or data["event_type"] not in EVENT_TYPES:
-            continue
-        try:
-            with db.session.begin_nested():  # a concurrent seed of the same key loses here, rule and all
-                rule = save_rule(data)
-                db.session.add(PersonalizeDefaultRule(key=key, rule_id=rule.id))
-        except IntegrityError:
-            continue
-        created.append(key)
-    return created
+    return default_rules.seed({**QUESTION_RULES, **SURVEY_RULES})
 
 
 @periodic(cron="20 * * * *", queue_name="low")
