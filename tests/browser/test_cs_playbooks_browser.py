@@ -6,7 +6,7 @@ import re
 from playwright.sync_api import expect
 
 from portal.cs.services import accounts as account_services
-from portal.cs.services import playbooks
+from portal.cs.services import product_lifecycle
 from portal.extensions import db
 from tests.browser.conftest import BROWSER
 from tests.browser.test_journeys import log_in
@@ -23,8 +23,8 @@ def world():
     new = account_services.save_product({"name": "Plataforma Data Trust"})
     old = account_services.save_product({"name": "Data Trust"})
     db.session.flush()
-    playbooks.save_lifecycle(old, {"legacy": "1", "successor_id": str(new.id)})
-    playbooks.save_component(new, {"name": "Score de Fraude", "price": "1,20"})
+    product_lifecycle.save_lifecycle(old, {"legacy": "1", "successor_id": str(new.id)})
+    product_lifecycle.save_component(new, {"name": "Score de Fraude", "price": "1,20"})
     for name, mrr, touch in (("Banco ABC", "5.000,00", "tech"), ("Financeira Alfa", "6.000,00", "tech"),
                              ("Banco Santander", "4.000,00", "tech"), ("Banco Pan", "200.000,00", "mid"),
                              ("Banco BMG", "90.000,00", "high")):

@@ -14,7 +14,7 @@ from portal.automation.models import Event, Task
 from portal.cs.models import Account, Product
 from portal.cs.playbook_models import STEPS, Migration, MigrationComponent, MigrationStep
 from portal.cs.services import accounts as account_services
-from portal.cs.services import playbooks
+from portal.cs.services import playbooks, product_lifecycle
 from portal.extensions import db
 from tests.cs.conftest import at, make_account
 
@@ -25,9 +25,9 @@ def legacy(app):
     new = account_services.save_product({"name": "Plataforma Data Trust"})
     old = account_services.save_product({"name": "Data Trust"})
     db.session.flush()
-    playbooks.save_lifecycle(old, {"legacy": "1", "successor_id": str(new.id)})
-    playbooks.save_component(new, {"name": "Score de Fraude", "price": "1,20"})
-    playbooks.save_component(new, {"name": "Biometria", "price": "2,50"})
+    product_lifecycle.save_lifecycle(old, {"legacy": "1", "successor_id": str(new.id)})
+    product_lifecycle.save_component(new, {"name": "Score de Fraude", "price": "1,20"})
+    product_lifecycle.save_component(new, {"name": "Biometria", "price": "2,50"})
     db.session.commit()
     return {"old": old, "new": new}
 
@@ -222,7 +222,7 @@ def test_bad_input_gives_field_errors_and_writes_nothing(cs_team, legacy, book, 
     assert response.status_code == 422 and "Informe um valor" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Product, legacy["new"].id).legacy is False
-    assert len(playbooks.components(legacy["new"])) == 2
+    assert len(product_lifecycle.components(legacy["new"])) == 2
 
 
 def test_leader_marks_a_product_legacy_on_the_products_page(cs_team, legacy, client, login_as):

@@ -12,7 +12,7 @@ from portal.accounts.services import ServiceError
 from portal.cs.models import TOUCH_MODELS, Account, Product, local_today
 from portal.cs.playbook_models import DONE, STEP_COLORS, STEP_HINTS, STEPS, Migration, MigrationComponent, ProductComponent
 from portal.cs.services import accounts as account_services
-from portal.cs.services import playbooks
+from portal.cs.services import playbooks, product_lifecycle
 from portal.cs.views import CS_ROLES, LEADERS, bp
 from portal.cs.web.common import account_or_404, first_error, safe_next
 from portal.extensions import db
@@ -42,7 +42,7 @@ def cs_account_migrations(account):
 @roles_required(*CS_ROLES)
 def playbooks_index():
     today = local_today()
-    plans = [playbooks.plan(current_user, p, today) for p in playbooks.legacy_products()]
+    plans = [playbooks.plan(current_user, p, today) for p in product_lifecycle.legacy_products()]
     return render_template("cs/playbooks/index.html", plans=plans)
 
 
@@ -115,8 +115,8 @@ def _migration_page(migration, errors=None, form=None, status=200, kind=None):
     return render_template(
         "cs/playbooks/migration.html", m=migration, account=migration.account, steps=STEPS, hints=STEP_HINTS,
         done_steps={s.step: s for s in migration.steps}, errors=errors or {}, forms={kind: form or {}}, kept=kept,
-        new=new,
-        table=playbooks.components(migration.new_product), owners=playbooks.owner_choices(), today=local_today(),
+        new=new, table=product_lifecycle.components(migration.new_product), owners=playbooks.owner_choices(),
+        today=local_today(),
         flagged=migration.both_after_end(local_today()), DONE=DONE), status
 
 
@@ -130,7 +130,7 @@ def _board_page(status=200, message=None):
     product_id = request.values.get("produto", type=int)
     template = "cs/playbooks/partials/board.html" if request.htmx else "cs/playbooks/board.html"
     return render_template(template, columns=playbooks.board(current_user, product_id), product_id=product_id,
-                           products=playbooks.legacy_products(), message=message, failed=status >= 400,
+                           products=product_lifecycle.legacy_products(), message=message, failed=status >= 400,
                            colors=STEP_COLORS, today=local_today(), STEPS=STEPS, DONE=DONE,
                            next_step=playbooks.next_step), status
 
@@ -213,7 +213,7 @@ def playbook_price_delete(migration_id, component_id):
 def _lifecycle_page(product, errors=None, form=None, status=200):
     others = [p for p in account_services.products() if p.id != product.id and not p.legacy]
     return render_template("cs/playbooks/product.html", product=product, others=others,
-                           table=playbooks.components(product), errors=errors or {}, form=form or {}), status
+                           table=product_lifecycle.components(product), errors=errors or {}, form=form or {}), status
 
 
 @bp.route("/configuracoes/produtos/<int:product_id>/ciclo", methods=["GET", "POST"])
@@ -222,7 +222,7 @@ def settings_product_lifecycle(product_id):
     product = db.session.get(Product, product_id) or abort(404)
     if request.method == "POST":
         try:
-            playbooks.save_lifecycle(product, request.form, current_user)
+            product_lifecycle.save_lifecycle(product, request.form, current_user)
         except ServiceError as exc:
             db.session.rollback()
             return _lifecycle_page(db.session.get(Product, product_id), exc.errors, request.form, 422)
@@ -237,7 +237,7 @@ def settings_product_lifecycle(product_id):
 def settings_product_component(product_id):
     product = db.session.get(Product, product_id) or abort(404)
     try:
-        playbooks.save_component(product, request.form, current_user)
+        product_lifecycle.save_component(product, request.form, current_user)
     except ServiceError as exc:
         db.session.rollback()
         return _lifecycle_page(db.session.get(Product, product_id), {f"c_{k}": v for k, v in exc.errors.items()},
@@ -252,7 +252,7 @@ def settings_product_component(product_id):
 def settings_product_component_delete(component_id):
     row = db.session.get(ProductComponent, component_id) or abort(404)
     product_id = row.product_id
-    playbooks.delete_component(row, current_user)
+    product_lifecycle.delete_component(row, current_user)
     db.session.commit()
     flash("Componente excluído da tabela.", "success")
     return redirect(url_for(".settings_product_lifecycle", product_id=product_id, _anchor="tabela"))
