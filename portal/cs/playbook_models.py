@@ -91,6 +91,11 @@ class Migration(TimestampMixin, db.Model):
     def legacy_running(self) -> bool:
         return self.legacy_shutdown_on is None
 
+    def days_in_step(self, today: date) -> int:
+        """Whole days on the local (São Paulo) calendar since the step began; `today` is the local date."""
+        from portal.cs.models import local_tz
+        return (today - self.step_since.astimezone(local_tz()).date()).days
+
     def both_after_end(self, today: date) -> bool:
         """Still on both products after the agreed end of the parallel period (the plan flags it)."""
         return self.parallel_until is not None and today > self.parallel_until and self.legacy_running

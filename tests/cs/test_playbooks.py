@@ -243,3 +243,77 @@ def test_leader_marks_a_product_legacy_on_the_products_page(cs_team, legacy, cli
     assert client.post(f"/sucesso/configuracoes/produtos/{other.id}/ciclo", data={}).status_code == 403
     db.session.expire_all()
     assert db.session.get(Product, other.id).legacy
+
+
+class _Queries:
+    """Counts the SQL statements run inside the block (a list must not run one per row)."""
+    def __enter__(self):
+        from sqlalchemy import event
+        self.count = 0
+        self._event = event
+        event.listen(db.engine, "before_cursor_execute", self._hit)
+        return self
+
+    def _hit(self, *args):
+        self.count += 1
+
+    def __exit__(self, *exc):
+        self._event.remove(db.engine, "before_cursor_execute", self._hit)
+
+
+def test_prices_beyond_any_real_value_are_field_errors_not_crashes(cs_team, legacy, book, client, login_as):
+    caio = cs_team["caio"]
+    migration = start(book["pan"], legacy, caio)
+    login_as(caio)
+    priced = (AuditLog.object_type.in_(("Migration", "Product")),)
+    audits = count(AuditLog, *priced)
+    response = client.post(f"/sucesso/migracoes/{migration.id}/precos",
+                           data={"name": "Score de Fraude", "kept": "1", "legacy_price": "1e30"})
+    assert response.status_code == 422 and "preço que a conta paga" in response.get_data(as_text=True)
+    client.post("/logout")
+    login_as(cs_team["leader"])
+    response = client.post(f"/sucesso/configuracoes/produtos/{legacy['new'].id}/componentes",
+                           data={"name": "Token", "price": "99999999999999999999999"})
+    assert response.status_code == 422 and "Informe um valor" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert count(MigrationComponent) == 0 and len(product_lifecycle.components(legacy["new"])) == 2
+    assert count(AuditLog, *priced) == audits
+
+
+def test_board_counts_days_in_step_on_the_sao_paulo_calendar(cs_team, legacy, book, client, login_as):
+    caio = cs_team["caio"]
+    with time_machine.travel(at("2026-03-02 22:30"), tick=False):  # already 3 March in UTC
+        start(book["pan"], legacy, caio)
+        login_as(caio)
+        board = client.get("/sucesso/migracoes/quadro").get_data(as_text=True)
+    assert "0 dias na etapa" in board and "-1 dia" not in board
+    with time_machine.travel(at("2026-03-03 20:00"), tick=False):
+        assert "1 dia na etapa" in client.get("/sucesso/migracoes/quadro").get_data(as_text=True)
+
+
+def test_board_and_plan_run_the_same_queries_for_one_or_many_migrations(cs_team, legacy, book, client, login_as):
+    caio = cs_team["caio"]
+    login_as(caio)
+
+    def measure():
+        db.session.expire_all()
+        with _Queries() as board:
+            assert client.get("/sucesso/migracoes/quadro").status_code == 200
+        db.session.expire_all()
+        with _Queries() as plan:
+            assert client.get(f"/sucesso/migracoes/produtos/{legacy['old'].id}").status_code == 200
+        return board.count, plan.count
+
+    def finish(migration):
+        for step in STEPS:
+            playbooks.complete_step(migration, {"step": step, "owner_id": caio.id, "done_on": "2026-03-02",
+                                                "new_entity_id": f"NEW-{migration.id}"}, caio)
+        db.session.commit()
+
+    with time_machine.travel(at("2026-03-02 10:00"), tick=False):
+        finish(start(book["abc"], legacy, caio))
+        one = measure()
+        for key in ("alfa", "pan"):
+            finish(start(book[key], legacy, caio))
+        many = measure()
+    assert many == one

@@ -10,6 +10,7 @@ from datetime import date
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from portal.accounts.audit import audit
 from portal.accounts.models import User
@@ -21,7 +22,7 @@ from portal.cs.models import (TOUCH_MODELS, Account, AlertRule, Product, account
 from portal.cs.playbook_models import APPROACHES, DONE, STEPS, Migration, MigrationComponent, MigrationStep
 from portal.cs.services.accounts import parse_date, parse_money_cents
 # The product side (legacy flag, successor, price table) lives in product_lifecycle; re-exported for callers.
-from portal.cs.services.product_lifecycle import (components, delete_component, legacy_products,  # noqa: F401
+from portal.cs.services.product_lifecycle import (MAX_PRICE_CENTS, components, delete_component, legacy_products,  # noqa: F401
                                                   save_component, save_lifecycle)
 from portal.dbtypes import utcnow
 from portal.extensions import db
@@ -41,6 +42,11 @@ def parallel_end_on(account: Account) -> date | None:
 def _reschedule(account: Account) -> None:
     from portal.cs.services.journey import reschedule
     reschedule(account, {"parallel_end_at"})
+
+
+# What a board card or a plan row shows, loaded for the whole list at once (not one query per card).
+_CARD_LOADS = (selectinload(Migration.account), selectinload(Migration.legacy_product),
+               selectinload(Migration.new_product))
 
 
 # ---- the plan ------------------------------------------------------------------------------------------
@@ -107,7 +113,7 @@ def plan(user, product: Product, today: date | None = None) -> Plan:
                                   .order_by(Account.mrr_cents.desc(), Account.name)).scalars().all()
     migrations = {m.account_id: m for m in db.session.execute(
         select(Migration).join(Account, Account.id == Migration.account_id)
-        .where(Migration.legacy_product_id == product.id, criteria(user, Account))).scalars()}
+        .where(Migration.legacy_product_id == product.id, criteria(user, Account)).options(*_CARD_LOADS)).scalars()}
     groups = {touch: Group(touch) for touch in ("tech", "mid", "high")}
     flagged = []
     for account in accounts:
@@ -288,7 +294,9 @@ def save_price(migration: Migration, data: dict, user=None) -> MigrationComponen
             if not str(data.get("legacy_price") or "").strip():
                 raise ValueError("empty")
             legacy_price = parse_money_cents(data.get("legacy_price"))
-        except ValueError:
+            if legacy_price > MAX_PRICE_CENTS:
+                raise ValueError("too large")
+        except (ValueError, ArithmeticError):  # Decimal overflow is an ArithmeticError
             errors["legacy_price"] = "Informe o preço que a conta paga hoje no legado, como 1,00."
     elif name and in_table is None:
         errors["name"] = f"Componente novo precisa estar na tabela vigente de {migration.new_product.name}."
@@ -315,7 +323,7 @@ def delete_price(row: MigrationComponent, user=None) -> None:
 
 def visible_migrations(user, product_id: int | None = None, status: str | None = None):
     stmt = (select(Migration).join(Account, Account.id == Migration.account_id).where(criteria(user, Account))
-            .order_by(Migration.step_since, Account.name))
+            .options(*_CARD_LOADS).order_by(Migration.step_since, Account.name))
     if product_id:
         stmt = stmt.where(Migration.legacy_product_id == product_id)
     if status:

@@ -9,6 +9,7 @@ from portal.cs.playbook_models import Migration, ProductComponent
 from portal.cs.services.accounts import parse_money_cents
 from portal.extensions import db
 
+MAX_PRICE_CENTS = 10**13  # beyond any real price; also what a BIGINT column holds with room to spare
 
 def legacy_products() -> list[Product]:
     return list(db.session.execute(select(Product).where(Product.legacy.is_(True)).order_by(Product.name)).scalars())
@@ -54,7 +55,9 @@ def save_component(product: Product, data: dict, user=None) -> ProductComponent:
         price = parse_money_cents(data.get("price"))
         if not str(data.get("price") or "").strip():
             errors["price"] = "Informe o preço da tabela vigente."
-    except ValueError:
+        elif price > MAX_PRICE_CENTS:
+            raise ValueError("too large")
+    except (ValueError, ArithmeticError):  # Decimal overflow is an ArithmeticError
         errors["price"] = "Informe um valor em reais, como 1,20."
         price = 0
     if errors:
