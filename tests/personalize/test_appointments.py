@@ -404,3 +404,75 @@ def test_ten_concurrent_bookings_for_three_seats_book_exactly_three(app, frozen)
     assert db.session.scalar(select(func.count(Appointment.id)).where(Appointment.slot_id == slot_id)) == 3
     if USING_POSTGRES:
         assert db.engine.dialect.name == "postgresql"
+
+
+# ---- review: hot paths and redirects -------------------------------------------------------------------------
+
+class _Queries:
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, *args, **kwargs):
+        self.count += 1
+
+
+def _count_queries(fn):
+    """How many SQL statements fn() runs (the response must be a page, not a redirect or an error)."""
+    from sqlalchemy import event
+    counter = _Queries()
+    engine_ = db.engine
+    event.listen(engine_, "before_cursor_execute", counter)
+    try:
+        fn()
+    finally:
+        event.remove(engine_, "before_cursor_execute", counter)
+    return counter.count
+
+
+def _ok(response):
+    assert response.status_code == 200
+
+
+def _book_many(world, dev, slot, n):
+    """n more buyers (each on their own unit of another tower) booked into `slot`."""
+    units = sorted(dev.towers[1].units, key=lambda u: u.number)[:n]
+    for unit in units:
+        buyer = make_user("customer")
+        give_unit(buyer, unit)
+        service.book(unit, slot.id, buyer)
+    db.session.commit()
+
+
+def test_agenda_and_slot_page_queries_do_not_grow_with_the_bookings(world, client, login_as):
+    dev = world["dev"]
+    slot = slots(dev, 2, times="10:00", capacity=5)[0]
+    login_as(world["staff"])
+    pages = ("/personalizacao/agenda?data=2026-03-04",
+             f"/personalizacao/empreendimentos/{dev.id}/atendimentos/horarios/{slot.id}")
+    _book_many(world, dev, slot, 1)
+    db.session.expire_all()
+    few = [_count_queries(lambda p=p: _ok(client.get(p))) for p in pages]
+    _book_many_more = sorted(dev.towers[1].units, key=lambda u: u.number)[1:3]
+    for unit in _book_many_more:
+        buyer = make_user("customer")
+        give_unit(buyer, unit)
+        service.book(unit, slot.id, buyer)
+    db.session.commit()
+    db.session.expire_all()
+    many = [_count_queries(lambda p=p: _ok(client.get(p))) for p in pages]
+    assert many == few  # 1 vs 3 appointments: no query per unit (tower, buyers)
+
+
+def test_mark_attendance_does_not_redirect_off_site(world, client, login_as, frozen):
+    dev = world["dev"]
+    slot = slots(dev, 2, times="10:00")[0]
+    appointment = service.book(world["units"][0], slot.id, world["a"])
+    db.session.commit()
+    login_as(world["staff"])
+    frozen.move_to(slot.starts_at + timedelta(minutes=5))
+    for bad in ("//evil.example", "https://evil.example/", "/\t/evil.example", "/\r\n/evil.example"):
+        response = client.post(f"/personalizacao/agenda/atendimentos/{appointment.id}/marcar",
+                               data={"outcome": "attended", "next": bad})
+        assert response.status_code == 302
+        location = "".join(ch for ch in response.headers["Location"] if ch not in "\t\r\n")  # as browsers read it
+        assert not location.startswith("//") and "://" not in location, bad

@@ -176,7 +176,8 @@ class AgendaDay:
 def agenda(user, first: date, days: int, development_id: int | None = None) -> list[AgendaDay]:
     stmt = (scoped(user, AppointmentSlot).where(AppointmentSlot.starts_at >= _local_midnight(first),
                                                 AppointmentSlot.starts_at < _local_midnight(first + timedelta(days=days)))
-            .options(selectinload(AppointmentSlot.appointments).selectinload(Appointment.unit),
+            .options(selectinload(AppointmentSlot.appointments).selectinload(Appointment.unit)
+                     .options(selectinload(Unit.tower), selectinload(Unit.buyers)),
                      selectinload(AppointmentSlot.development))
             .order_by(AppointmentSlot.starts_at, AppointmentSlot.id))
     if development_id:
@@ -223,8 +224,16 @@ def appointment_mark(appointment_id):
     else:
         db.session.commit()
         flash(f"Registrado: {appointment.status_label.lower()}.", "success")
-    back = request.form.get("next") or ""
-    return redirect(back if back.startswith("/") and not back.startswith("//") else url_for(".appointment_agenda"))
+    return redirect(_local_path(request.form.get("next")) or url_for(".appointment_agenda"))
+
+
+def _local_path(target) -> str | None:
+    """A path on this site, or None. Browsers drop tabs and newlines and read a backslash as "/", so
+    "/<tab>/x.com" would leave the site: any of those refuses the target."""
+    target = str(target or "")
+    if not target.startswith("/") or target.startswith("//") or any(ch in target for ch in "\\\t\r\n"):
+        return None
+    return target
 
 
 # ---- the unit's appointment: buyer (and staff on their behalf) ----------------------------------------------
