@@ -149,3 +149,68 @@ def test_expansion_form_checks_input_and_feeds_the_churn_page(app, client, cs_te
     assert client.post(f"/sucesso/contas/{other.id}/expansao", data={"new_mrr": "9.000,00"}).status_code == 404
     with pytest.raises(ServiceError):
         churn.record_expansion(account, {"new_mrr": "2.600,00"})  # not more than today's
+
+
+class _Queries:
+    """Counts the SQL statements run inside the block (a list must not run one per row)."""
+    def __enter__(self):
+        from sqlalchemy import event
+        self.count, self._event = 0, event
+        event.listen(db.engine, "before_cursor_execute", self._hit)
+        return self
+
+    def _hit(self, *args):
+        self.count += 1
+
+    def __exit__(self, *exc):
+        self._event.remove(db.engine, "before_cursor_execute", self._hit)
+
+
+def test_churn_page_has_a_plain_title_and_loads_its_lists_in_bulk(app, client, cs_team):
+    caio = cs_team["caio"]
+    login(client, caio.email)
+
+    def churned(name):
+        account = _account(caio, name, "1.000,00")
+        churn.record_churn(account, {"kind": "cancellation", "churn_date": "2026-05-04", "reason_id": _reason()})
+        churn.record_expansion(_account(caio, name + " Mais", "1.000,00"), {"new_mrr": "2.000,00",
+                                                                           "change_date": "2026-05-04"})
+        db.session.commit()
+
+    def measure():
+        db.session.expire_all()
+        with _Queries() as queries:
+            page = client.get("/sucesso/churn").get_data(as_text=True)
+        return queries.count, page
+
+    with time_machine.travel(at("2026-06-10 10:00"), tick=False):
+        churned("Alfa")
+        one, page = measure()
+        churned("Beta")
+        churned("Gama")
+        many, page = measure()
+    title = page[page.index("<title>"):page.index("</title>")]
+    assert "<h2" not in title and "Churn" in title
+    assert page.count('id="expansions"') == 1
+    assert many == one
+
+
+def test_churn_reason_form_refuses_an_unknown_reason_id(app, client, cs_team):
+    login(client, cs_team["leader"].email)
+    before = len(churn.all_reasons())
+    db.session.commit()
+    assert client.post("/sucesso/churn/motivos", data={"id": "abc", "name": "Preço"}).status_code == 404
+    assert client.post("/sucesso/churn/motivos", data={"id": "999999", "name": "Preço"}).status_code == 404
+    db.session.expire_all()
+    assert len(churn.all_reasons()) == before
+
+
+def test_churn_form_refuses_an_impossible_mrr(app, client, cs_team):
+    account = _account(cs_team["caio"], "Sigma", "2.000,00")
+    login(client, cs_team["caio"].email)
+    for value in ("1e30", "99999999999999999999"):
+        response = client.post(f"/sucesso/contas/{account.id}/churn", data={
+            "kind": "downgrade", "churn_date": "2026-05-04", "mrr_lost": value, "reason_id": _reason()})
+        assert response.status_code == 422 and "Valor inválido" in response.get_data(as_text=True)
+    from portal.cs.nps_models import Churn
+    assert db.session.query(Churn).count() == 0

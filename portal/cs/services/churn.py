@@ -14,6 +14,7 @@ they are recorded).
 from datetime import date
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from portal.accounts.audit import audit
 from portal.accounts.scope import scoped
@@ -26,6 +27,7 @@ from portal.cs.services.accounts import parse_date, parse_money_cents
 from portal.extensions import db
 from portal.web.filters import brl
 
+MAX_MRR_CENTS = 10**13  # beyond any real MRR (R$ 100 bilhões); a bigger figure is a typo
 
 DEFAULT_REASONS = ("Percepção de valor", "Suporte", "Falta de uso", "Inadimplência", "Decisão top-down",
                    "Experiência", "Produto não evolui", "Concorrente")  # the CS seed's taxonomy
@@ -88,6 +90,8 @@ def record_churn(account: Account, data: dict, user=None) -> Churn:
             mrr = parse_money_cents(raw_mrr)
         except (ValueError, ArithmeticError):
             errors["mrr_lost"] = "Valor inválido."
+        if mrr is not None and mrr > MAX_MRR_CENTS:
+            errors["mrr_lost"] = "Valor inválido."
     if mrr is not None and mrr <= 0 and "mrr_lost" not in errors:
         errors["mrr_lost"] = "Informe o MRR perdido."
     reason = None
@@ -119,7 +123,7 @@ def record_expansion(account: Account, data: dict, user=None) -> MrrChange:
     if new_mrr is not None and new_mrr <= account.mrr_cents:
         errors["new_mrr"] = (f"Informe um MRR maior que o atual ({brl(account.mrr_cents)}). Perda de receita é "
                              "registrada como downgrade (churn).")
-    elif new_mrr is not None and new_mrr > 10**13:
+    elif new_mrr is not None and new_mrr > MAX_MRR_CENTS:
         errors["new_mrr"] = "Valor alto demais."
     try:
         change_date = parse_date(data.get("change_date")) or local_today()
@@ -150,6 +154,7 @@ def record_expansion(account: Account, data: dict, user=None) -> MrrChange:
 
 def expansions(user, limit: int = 200) -> list[MrrChange]:
     return db.session.execute(scoped(user, MrrChange).where(MrrChange.kind == "expansion")
+                              .options(selectinload(MrrChange.account), selectinload(MrrChange.csm))
                               .order_by(MrrChange.change_date.desc(), MrrChange.id.desc()).limit(limit)
                               ).scalars().all()
 
@@ -221,16 +226,20 @@ def monthly(user, last: date, months: int = 6) -> list[dict]:
     return [month_figures(user, f) for f in reversed(firsts)]
 
 
+# What the churn lists show of each record, loaded for the whole list at once.
+_CHURN_LOADS = (selectinload(Churn.account), selectinload(Churn.reason), selectinload(Churn.csm))
+
+
 def records(user, limit: int = 200) -> list[Churn]:
-    return db.session.execute(scoped(user, Churn).order_by(Churn.churn_date.desc(), Churn.id.desc())
-                              .limit(limit)).scalars().all()
+    return db.session.execute(scoped(user, Churn).options(*_CHURN_LOADS)
+                              .order_by(Churn.churn_date.desc(), Churn.id.desc()).limit(limit)).scalars().all()
 
 
 def breakdown(user, start: date, end: date) -> dict:
     """Churn records in [start, end) grouped by reason, segment and CSM: (logos lost, MRR lost)."""
     from portal.cs.models import SEGMENTS
     rows = db.session.execute(scoped(user, Churn).where(Churn.churn_date >= start, Churn.churn_date < end)
-                              ).scalars().all()
+                              .options(*_CHURN_LOADS)).scalars().all()
     out: dict = {"reason": {}, "segment": {}, "csm": {}}
     for c in rows:
         for group, label in (("reason", c.reason.name), ("segment", SEGMENTS.get(c.segment, c.segment)),

@@ -1,7 +1,7 @@
 """Churn screens: record a cancellation / non-renewal / downgrade with its autopsy from the account, record
 an MRR expansion, the churn list with logo and revenue churn, GRR and NRR per month and over the trailing
 12 months, and the editable reason taxonomy (leaders)."""
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.accounts.decorators import roles_required
@@ -75,8 +75,11 @@ def churn_reasons():
     errors = {}
     if request.method == "POST":
         reason = None
-        if request.form.get("id"):
-            reason = db.session.get(ChurnReason, int(request.form["id"]))
+        if request.form.get("id"):  # editing: an id that is not a reason is a 404, never a new reason
+            raw = request.form["id"].strip()
+            reason = db.session.get(ChurnReason, int(raw)) if raw.isdigit() and len(raw) < 10 else None
+            if reason is None:
+                abort(404)
         try:
             churn_services.save_reason(request.form.to_dict(), reason)
             db.session.commit()
