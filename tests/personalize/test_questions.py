@@ -211,3 +211,36 @@ def test_staff_cannot_open_a_question_in_the_buyers_name(world, client, login_as
     login_as(world["staff"])
     assert ask(client, world["units"][0]).status_code == 403
     assert count(BuyerQuestion) == 0
+
+
+def test_staff_inbox_queries_do_not_grow_with_the_questions(world, client, login_as):
+    from sqlalchemy import event
+
+    from tests.factories import give_unit
+    units = world["dev"].towers[1].units
+
+    def ask(n):
+        for unit in units[:n]:
+            if db.session.scalar(select(func.count(BuyerQuestion.id)).where(BuyerQuestion.unit_id == unit.id)):
+                continue
+            buyer = make_user("customer")
+            give_unit(buyer, unit)
+            qs.open_question(unit, buyer, "Dúvida", "Texto da dúvida")
+        db.session.commit()
+        db.session.expire_all()
+
+    def count():
+        seen = []
+        listener = lambda *a, **k: seen.append(1)  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert client.get("/personalizacao/duvidas").status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(seen)
+
+    login_as(world["staff"])
+    ask(1)
+    few = count()
+    ask(3)
+    assert count() == few  # no query per row (the buyer who opened it)

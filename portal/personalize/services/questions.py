@@ -24,7 +24,7 @@ from portal.dbtypes import utcnow
 from portal.extensions import db
 from portal.jobs import periodic
 from portal.personalize import default_rules
-from portal.personalize.questions import (QUESTION_STATUSES, BuyerQuestion,                                           QuestionAttachment, QuestionMessage)
+from portal.personalize.questions import QUESTION_STATUSES, BuyerQuestion, QuestionAttachment, QuestionMessage
 from portal.personalize.services.photos import sniff as sniff_image
 from portal.personalize.services.selections import is_staff
 from portal.realestate.models import Development, Tower, Unit
@@ -211,6 +211,7 @@ def staff_list(user, status: str | None = None, development_id: int | None = Non
     rows = db.session.execute(
         stmt.join(Unit, Unit.id == BuyerQuestion.unit_id).join(Tower, Tower.id == Unit.tower_id)
         .add_columns(Unit, Tower)
+        .options(selectinload(BuyerQuestion.opened_by), selectinload(BuyerQuestion.unit).selectinload(Unit.development))
         .order_by(case((BuyerQuestion.status == "open", 0), (BuyerQuestion.status == "answered", 1), else_=2),
                   BuyerQuestion.last_message_at.desc(), BuyerQuestion.id.desc())
         .limit(PER_PAGE).offset((max(page, 1) - 1) * PER_PAGE)).all()
