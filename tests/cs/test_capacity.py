@@ -167,3 +167,51 @@ def test_a_leader_reassigns_only_within_their_team(app, cs_team):
     assert "Só líderes" in csm.value.errors["csm_id"]
     admin_moved = capacity.reassign(cs_team["admin"], [mine.id], theirs.id)  # admin: everyone
     assert admin_moved == [mine] and db.session.get(Account, mine.id).csm_id == theirs.id
+
+
+class _Queries:
+    """Counts the SQL statements run inside the block (a page must not run one per row)."""
+    def __enter__(self):
+        from sqlalchemy import event
+        self.count, self._event = 0, event
+        event.listen(db.engine, "before_cursor_execute", self._hit)
+        return self
+
+    def _hit(self, *args):
+        self.count += 1
+
+    def __exit__(self, *exc):
+        self._event.remove(db.engine, "before_cursor_execute", self._hit)
+
+
+def test_capacity_page_reads_the_book_once_whatever_the_team_size(app, client, cs_team, monkeypatch):
+    _acc(cs_team["caio"], "Alfa", "1.000,00")
+    _acc(cs_team["bia"], "Beta", "2.000,00")
+    login(client, cs_team["admin"].email)
+    books = []
+    real_book = capacity._book
+    monkeypatch.setattr(capacity, "_book", lambda user: books.append(user) or real_book(user))
+
+    def measure():
+        db.session.expire_all()
+        with _Queries() as queries:
+            page = client.get("/sucesso/capacidade")
+        assert page.status_code == 200
+        return queries.count
+
+    one = measure()
+    assert len(books) == 1  # the loads and the rebalancing proposal share one reading of the book
+    for i in range(3):  # more leaders (each one a row to consider) must not mean more queries
+        leader = make_user("cs_leader", name=f"Líder {i}")
+        _acc(leader, f"Carteira {i}", "1.000,00")
+    assert measure() == one
+
+
+def test_the_proposal_does_not_change_the_loads_shown(app, cs_team):
+    _small_capacity(cs_team["leader"], smb=2)
+    for i in range(3):
+        _acc(cs_team["caio"], f"Conta {i}", "1.000,00")
+    data = capacity.overview(cs_team["leader"])
+    before = {load.user_id: (dict(load.accounts), load.mrr_cents) for load in data["loads"]}
+    assert capacity.suggestions(cs_team["leader"], data=data)
+    assert {load.user_id: (dict(load.accounts), load.mrr_cents) for load in data["loads"]} == before

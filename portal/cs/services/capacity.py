@@ -145,7 +145,8 @@ def _book(user) -> dict:
 
 def _people(user) -> list[User]:
     """CSMs in scope, plus leaders who carry a book of their own (a leader without accounts is no capacity)."""
-    return [u for u in queries.team_csms(user) if u.role == "csm" or u.id in _owners(user)]
+    owners = _owners(user)  # once, not once per leader in the list
+    return [u for u in queries.team_csms(user) if u.role == "csm" or u.id in owners]
 
 
 def _owners(user) -> set:
@@ -187,16 +188,18 @@ class Suggestion:
     to_name: str
 
 
-def suggestions(user, capacity: Capacity | None = None) -> list[Suggestion]:
+def suggestions(user, capacity: Capacity | None = None, data: dict | None = None) -> list[Suggestion]:
     """A deterministic greedy proposal: accounts without a CSM first (largest MRR first), then the overloaded
     CSMs from the most loaded down. From an MRR-overloaded CSM the smallest account that clears the excess
     moves (else the largest that fits somewhere); from an account-overloaded one the smallest MRR first
     (the least disruption). Each account goes to the CSM (role csm) it leaves least loaded, and only if it
-    keeps them within both the segment and the MRR capacity; a source nothing fits anywhere is left as is."""
-    capacity = capacity or Capacity.current()
-    data = overview(user, capacity)
-    loads = {load.user_id: load for load in data["loads"]}
-    targets = [load for load in data["loads"] if load.role == "csm"]
+    keeps them within both the segment and the MRR capacity; a source nothing fits anywhere is left as is.
+    `data` is an `overview` the caller already has (the page); the proposal works on copies of its loads."""
+    capacity = capacity or (data["capacity"] if data else Capacity.current())
+    data = data or overview(user, capacity)
+    loads = {load.user_id: Load(load.name, load.user_id, dict(load.accounts), load.mrr_cents, load.capacity,
+                                load.role) for load in data["loads"]}
+    targets = [load for load in loads.values() if load.role == "csm"]
     rows = db.session.execute(scoped(user, Account, Account.id, Account.name, Account.segment, Account.mrr_cents,
                                      Account.csm_id).order_by(Account.id)).all()
     by_owner: dict = {}

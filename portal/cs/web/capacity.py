@@ -19,9 +19,10 @@ def _filters(source) -> dict:
 def _page(status=200, errors=None, settings_errors=None, settings_values=None, selected=(), target=""):
     filters = _filters(request.values)
     cap = capacity.Capacity.current()
+    data = capacity.overview(current_user, cap)
     return render_template(
-        "cs/capacity.html", d=capacity.overview(current_user, cap), cap=cap,
-        suggestions=capacity.suggestions(current_user, cap), filters=filters,
+        "cs/capacity.html", d=data, cap=cap, suggestions=capacity.suggestions(current_user, cap, data),
+        filters=filters,
         rows=capacity.account_rows(current_user, filters["csm"], filters["segment"]),
         csms=capacity.assignable_csms(current_user), errors=errors or {}, settings_errors=settings_errors or {},
         settings_values=settings_values, selected={str(i) for i in selected}, target=str(target or ""),
