@@ -178,3 +178,44 @@ def test_most_negative_topics_count_in_period_and_scope_with_drill_down(app, cli
     login(client, caio.email)
     drill = client.get(f"/sucesso/nps/topicos/{support.id}?periodo=2026-03").get_data(as_text=True)
     assert "Alfa Ltda" in drill and "Beta Ltda" not in drill
+
+
+class _Queries:
+    """Counts the SQL statements run inside the block (a report must not run one per answer)."""
+    def __enter__(self):
+        from sqlalchemy import event
+        self.count, self._event = 0, event
+        event.listen(db.engine, "before_cursor_execute", self._hit)
+        return self
+
+    def _hit(self, *args):
+        self.count += 1
+
+    def __exit__(self, *exc):
+        self._event.remove(db.engine, "before_cursor_execute", self._hit)
+
+
+def test_nps_report_runs_the_same_queries_for_one_or_many_open_detractors(app, client, cs_team):
+    caio = cs_team["caio"]
+    login(client, caio.email)
+
+    def measure():
+        db.session.expire_all()
+        with time_machine.travel(at("2026-03-20 10:00"), tick=False), _Queries() as queries:
+            page = client.get("/sucesso/nps?periodo=2026-03")
+        assert page.status_code == 200 and "prazo 12/03/2026" in page.get_data(as_text=True)
+        return queries.count
+
+    _answer(make_account(caio, name="Alfa Ltda"), 2)
+    one = measure()
+    for name in ("Beta Ltda", "Gama Ltda", "Delta Ltda"):
+        _answer(make_account(caio, name=name), 3)
+    assert measure() == one
+
+
+def test_nps_rounds_half_away_from_zero():
+    # 1 promoter, 7 passives of 8 = 12,5 → 13; 1 detractor, 7 passives = −12,5 → −13; 3 of 8 = 37,5 → 38
+    assert nps.compute_nps([10] + [7] * 7)["nps"] == 13
+    assert nps.compute_nps([0] + [7] * 7)["nps"] == -13
+    assert nps.compute_nps([10] * 3 + [7] * 5)["nps"] == 38
+    assert nps.compute_nps([10, 9, 6, 8, 3])["nps"] == 0 and nps.compute_nps([])["nps"] is None

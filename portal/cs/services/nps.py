@@ -175,8 +175,14 @@ def compute_nps(scores) -> dict:
     promoters = sum(1 for s in scores if s >= 9)
     detractors = sum(1 for s in scores if s <= 6)
     passives = total - promoters - detractors
-    nps = round((promoters - detractors) * 100 / total) if total else None
+    nps = _round_half_away((promoters - detractors) * 100, total) if total else None
     return {"nps": nps, "total": total, "promoters": promoters, "passives": passives, "detractors": detractors}
+
+
+def _round_half_away(numerator: int, denominator: int) -> int:
+    """12,5 → 13 and −12,5 → −13 (Python's round() would give 12 here but 38 for 37,5)."""
+    sign = -1 if numerator < 0 else 1
+    return sign * ((2 * abs(numerator) + denominator) // (2 * denominator))
 
 
 def report(user, start: datetime | None = None, end: datetime | None = None) -> dict:
@@ -189,7 +195,7 @@ def report(user, start: datetime | None = None, end: datetime | None = None) -> 
     from sqlalchemy.orm import selectinload
     rows = db.session.execute(stmt.order_by(NpsResponse.answered_at.desc(), NpsResponse.id.desc()).options(
         selectinload(NpsResponse.products), selectinload(NpsResponse.topics), selectinload(NpsResponse.account),
-        selectinload(NpsResponse.csm))).scalars().all()
+        selectinload(NpsResponse.csm), selectinload(NpsResponse.task))).scalars().all()
     by_segment = {label: compute_nps(r.score for r in rows if r.segment == code) for code, label in SEGMENTS.items()}
     csm_names: dict = {}
     for r in rows:
