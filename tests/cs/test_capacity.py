@@ -215,3 +215,17 @@ def test_the_proposal_does_not_change_the_loads_shown(app, cs_team):
     before = {load.user_id: (dict(load.accounts), load.mrr_cents) for load in data["loads"]}
     assert capacity.suggestions(cs_team["leader"], data=data)
     assert {load.user_id: (dict(load.accounts), load.mrr_cents) for load in data["loads"]} == before
+
+
+def test_reassignment_ids_beyond_any_row_are_field_errors(app, client, cs_team):
+    a = _acc(cs_team["caio"], "Alfa", "1.000,00")
+    login(client, cs_team["leader"].email)
+    url = "/sucesso/capacidade/reatribuir"
+    huge = "9" * 25
+    for data, reason in (({"account_ids": [a.id], "csm_id": huge}, "Escolha um CSM ativo"),
+                         ({"account_ids": [a.id, huge], "csm_id": cs_team["bia"].id}, "Seleção de contas inválida")):
+        answer = client.post(url, data=data)
+        assert answer.status_code == 422 and reason in answer.get_data(as_text=True), data
+    assert client.get(f"/sucesso/capacidade?csm={huge}").status_code == 200  # a filter that matches no CSM
+    db.session.expire_all()
+    assert db.session.get(Account, a.id).csm_id == cs_team["caio"].id

@@ -270,6 +270,11 @@ def account_rows(user, csm: str = "", segment: str = "", limit: int = 300) -> li
     return list(db.session.execute(stmt).scalars())
 
 
+def is_row_id(text: str) -> bool:
+    """A row id the database can hold (a longer number is no row, and would overflow the query)."""
+    return text.isdigit() and int(text) < 2**31
+
+
 def reassign(user, account_ids, csm_id) -> list[Account]:
     """Hand the given accounts to one CSM, all or nothing: a leader within their scope (a CSM cannot), the
     target an active CSM/leader they can see, every account in their scope. Each move is audited and
@@ -279,7 +284,7 @@ def reassign(user, account_ids, csm_id) -> list[Account]:
     errors = {}
     target = None
     text = str(csm_id or "").strip()
-    if text.isdigit():
+    if is_row_id(text):
         visible = visible_user_ids(user)
         stmt = select(User).where(User.id == int(text), User.role.in_(("csm", "cs_leader")), User.active.is_(True))
         if visible is not None:
@@ -289,7 +294,7 @@ def reassign(user, account_ids, csm_id) -> list[Account]:
         errors["csm_id"] = "Escolha um CSM ativo da sua equipe."
     ids = []
     for raw in account_ids or []:
-        if not str(raw).strip().isdigit():
+        if not is_row_id(str(raw).strip()):
             errors["account_ids"] = "Seleção de contas inválida."
             break
         ids.append(int(raw))

@@ -13,7 +13,7 @@ from portal.extensions import db
 def _filters(source) -> dict:
     csm = (source.get("csm") or source.get("filter_csm") or "").strip()
     segment = (source.get("segment") or source.get("filter_segment") or "").strip()
-    return {"csm": csm if csm == "none" or csm.isdigit() else "", "segment": segment}
+    return {"csm": csm if csm == "none" or capacity.is_row_id(csm) else "", "segment": segment}
 
 
 def _page(status=200, errors=None, settings_errors=None, settings_values=None, selected=(), target=""):
