@@ -476,3 +476,12 @@ def test_mark_attendance_does_not_redirect_off_site(world, client, login_as, fro
         assert response.status_code == 302
         location = "".join(ch for ch in response.headers["Location"] if ch not in "\t\r\n")  # as browsers read it
         assert not location.startswith("//") and "://" not in location, bad
+
+
+def test_a_malformed_slot_id_is_a_field_error_not_a_crash(world, client, login_as):
+    slots(world["dev"], 2, times="10:00")
+    login_as(world["a"])
+    for bad in ("²", "x", "", "-1"):
+        response = client.post(url(world["units"][0]), data={"slot_id": bad})
+        assert response.status_code in (409, 422), bad
+    assert db.session.scalar(select(func.count(Appointment.id))) == 0
