@@ -1,4 +1,3 @@
-from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
@@ -6,19 +5,13 @@ from flask_login import current_user, login_user, logout_user
 from portal.accounts import services
 from portal.accounts.forms import ForgotForm, LoginForm, ResetForm
 from portal.extensions import db, limiter
+from portal.web.urls import local_path
 
 bp = Blueprint("auth", __name__)
 
 
 def _login_limit():
     return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def _safe_next(target: str | None) -> str | None:
-    if not target:
-        return None
-    parts = urlsplit(target)
-    return target if not parts.scheme and not parts.netloc and target.startswith("/") else None
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -37,7 +30,7 @@ def login():
             login_user(user, remember=form.remember.data)
             services.record_login(user)
             db.session.commit()
-            return redirect(_safe_next(request.args.get("next")) or url_for("web.index"))
+            return redirect(local_path(request.args.get("next")) or url_for("web.index"))
     return render_template("auth/login.html", form=form), (200 if request.method == "GET" or not form.errors and not form.form_errors else 422)
 
 

@@ -24,6 +24,7 @@ from portal.presales.work_forms import CampaignForm, ContactForm, ScheduleForm, 
 from portal.realestate.models import Development
 from portal.web.filters import datetime_br, local_tz
 from portal.web.forms import apply_errors
+from portal.web.urls import safe_next as _safe_next
 
 bp = Blueprint("presales_work", __name__, url_prefix="/pre-vendas")
 SALES = ("manager", "sdr", "broker")
@@ -38,11 +39,6 @@ COUNT_LABELS = {"overdue": "Agendamentos atrasados", "new": "Leads novos sem pri
 @bp.context_processor
 def _labels():
     return {"schedule_kinds": SCHEDULE_KINDS, "weekday": lambda d: WEEKDAYS[d.weekday()]}
-
-
-def _safe_next(default: str) -> str:
-    target = request.values.get("next") or ""
-    return target if target.startswith("/") and not target.startswith("//") else default
 
 
 def _today() -> date:

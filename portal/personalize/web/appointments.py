@@ -27,6 +27,7 @@ from portal.personalize.services.common import local_tz
 from portal.personalize.views import PEOPLE, STAFF, bp, my_units
 from portal.personalize.web.staff import development_or_404
 from portal.realestate.models import Development, Unit
+from portal.web.urls import local_path
 
 WEEKDAY_NAMES = ["segunda-feira", "terça-feira", "quarta-feira", "quinta-feira", "sexta-feira", "sábado", "domingo"]
 
@@ -224,16 +225,7 @@ def appointment_mark(appointment_id):
     else:
         db.session.commit()
         flash(f"Registrado: {appointment.status_label.lower()}.", "success")
-    return redirect(_local_path(request.form.get("next")) or url_for(".appointment_agenda"))
-
-
-def _local_path(target) -> str | None:
-    """A path on this site, or None. Browsers drop tabs and newlines and read a backslash as "/", so
-    "/<tab>/x.com" would leave the site: any of those refuses the target."""
-    target = str(target or "")
-    if not target.startswith("/") or target.startswith("//") or any(ch in target for ch in "\\\t\r\n"):
-        return None
-    return target
+    return redirect(local_path(request.form.get("next")) or url_for(".appointment_agenda"))
 
 
 # ---- the unit's appointment: buyer (and staff on their behalf) ----------------------------------------------

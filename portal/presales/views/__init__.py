@@ -16,6 +16,7 @@ from portal.accounts.services import ServiceError
 from portal.dbtypes import utcnow
 from portal.extensions import db
 from portal.presales import queries
+from portal.web.urls import safe_next as _safe_next  # noqa: F401 - used by the view modules
 from portal.presales.models import Lead, LossReason, Media
 from portal.presales.services import distribution, leads
 from portal.realestate.models import Development
@@ -55,11 +56,6 @@ def countdown(expires_at: datetime) -> str:
     seconds = max(0, int((expires_at - utcnow()).total_seconds()))
     minutes, rest = divmod(seconds, 60)
     return f"{minutes} min {rest:02d} s" if minutes else f"{rest} s"
-
-
-def _safe_next(default: str) -> str:
-    target = request.values.get("next") or ""
-    return target if target.startswith("/") and not target.startswith("//") else default
 
 
 def _lead(lead_id: int) -> Lead:
