@@ -103,3 +103,24 @@ def test_overdue_detractor_task_escalates_to_the_leader_once(app, cs_team):
     nps.close_detractor(response, "Liguei", "Plano")
     db.session.commit()
     assert nps.escalate_overdue(later) == 0
+
+
+def test_two_answers_racing_on_one_link_keep_one_and_refuse_the_other(app, cs_team):
+    import threading
+    account = make_account(csm=cs_team["caio"])
+    path = nps.survey_url(account).split("localhost", 1)[1]
+    db.session.commit()
+    barrier, statuses = threading.Barrier(2), []
+
+    def post(score):
+        with app.test_client() as c:
+            barrier.wait()
+            statuses.append(c.post(path, data={"score": score}).status_code)
+
+    threads = [threading.Thread(target=post, args=(s,)) for s in ("9", "2")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [200, 409]
+    assert len(db.session.execute(select(NpsResponse)).scalars().all()) == 1

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import event, select
+from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.models import User
 from portal.accounts.scope import scoped
@@ -68,6 +69,13 @@ def _leader_fallback() -> int | None:
                               .order_by(User.id)).scalar()
 
 
+class AlreadyAnswered(ServiceError):
+    """The link was used already (also when two answers race: the unique nonce decides)."""
+
+    def __init__(self):
+        super().__init__({"token": "Esta pesquisa já foi respondida. Obrigado!"})
+
+
 def answer(token: str, score, comment: str = "") -> NpsResponse:
     data = read_token(token)
     if data is None:
@@ -82,13 +90,17 @@ def answer(token: str, score, comment: str = "") -> NpsResponse:
     if not 0 <= value <= 10:
         raise ServiceError({"score": "Escolha uma nota de 0 a 10."})
     if db.session.execute(select(NpsResponse.id).where(NpsResponse.nonce == data[2])).first():
-        raise ServiceError({"token": "Esta pesquisa já foi respondida. Obrigado!"})
+        raise AlreadyAnswered()
     now = utcnow()
     response = NpsResponse(account_id=account.id, csm_id=account.csm_id, segment=account.segment,
                            email=data[1] or None, nonce=data[2], score=value, comment=(comment or "").strip()[:5000],
                            answered_at=now)
     response.products = list(account.products)
-    db.session.add(response)
+    try:
+        with db.session.begin_nested():
+            db.session.add(response)
+    except IntegrityError:  # a concurrent answer with the same link committed first
+        raise AlreadyAnswered() from None
     account.last_nps, account.last_nps_at = value, now
     db.session.flush()
     from portal.cs.nps_models import NpsSurvey

@@ -32,6 +32,9 @@ def nps_survey(token):
             nps.answer(token, request.form.get("score"), request.form.get("comment", ""))
             db.session.commit()
             return render_template("cs/nps/survey.html", done=True, account=account)
+        except nps.AlreadyAnswered:
+            db.session.rollback()
+            return render_template("cs/nps/survey.html", done=True, already=True, account=account), 409
         except ServiceError as exc:
             db.session.rollback()
             errors = exc.errors
