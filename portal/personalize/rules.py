@@ -129,7 +129,6 @@ for event_type, label in [("appointment.booked", "Atendimento agendado"),
 
 # ---- buyer questions and the satisfaction survey after signature (questions.py, surveys.py) ------------
 from portal.automation.subjects import SUBJECTS  # noqa: E402
-from portal.personalize import surveys as _surveys  # noqa: E402
 from portal.personalize.questions import BuyerQuestion  # noqa: E402
 from portal.personalize.services import questions as _questions  # noqa: E402,F401 - hourly default-rule seed
 
@@ -164,5 +163,4 @@ for event_type, label in [("question.opened", "Dúvida aberta pelo comprador"),
 # The satisfaction survey link is one more field of the envelope (personal: never sent to webhooks).
 SUBJECTS["envelope"].fields["survey_link"] = "Link da pesquisa de satisfação (único por comprador)"
 SUBJECTS["envelope"].link_fields = ("survey_link",)
-_surveys.install_envelope_field(Envelope)
 register_event("contract.survey_answered", "envelope", "Pesquisa de satisfação respondida")

@@ -35,14 +35,3 @@ class SatisfactionSurvey(db.Model):
     @property
     def score_label(self) -> str:
         return SCORES.get(self.score, "")
-
-
-def _survey_link(envelope) -> str:
-    from portal.personalize.services.surveys import link_for_envelope
-    return link_for_envelope(envelope)
-
-
-def install_envelope_field(envelope_model) -> None:
-    """`envelope.survey_link` for rule templates (the envelope model belongs to the e-signature core)."""
-    if not hasattr(envelope_model, "survey_link"):
-        envelope_model.survey_link = property(_survey_link)

@@ -24,7 +24,7 @@ from portal.presales.work_forms import CampaignForm, ContactForm, ScheduleForm, 
 from portal.realestate.models import Development
 from portal.web.filters import datetime_br, local_tz
 from portal.web.forms import apply_errors
-from portal.web.urls import safe_next as _safe_next
+from portal.web.urls import safe_next
 
 bp = Blueprint("presales_work", __name__, url_prefix="/pre-vendas")
 SALES = ("manager", "sdr", "broker")
@@ -121,16 +121,16 @@ def schedule_complete(schedule_id):
     if request.htmx:
         return render_template("presales/work/_schedule_item.html", item=item, now=utcnow(),
                                show_owner=current_user.role in LEADERS, show_date=request.form.get("show_date") == "1",
-                               here=_safe_next(url_for(".agenda")))
+                               here=safe_next(url_for(".agenda")))
     flash(f"Agendamento de {item.lead.number} concluído.", "success")
-    return redirect(_safe_next(url_for(".agenda")))
+    return redirect(safe_next(url_for(".agenda")))
 
 
 @bp.route("/leads/<int:lead_id>/agendar", methods=["GET", "POST"])
 @roles_required(*SALES)
 def schedule_new(lead_id):
     lead = get_scoped_or_404(current_user, Lead, lead_id)
-    back = _safe_next(url_for("presales.lead", lead_id=lead.id))
+    back = safe_next(url_for("presales.lead", lead_id=lead.id))
     form = ScheduleForm() if request.method == "POST" else ScheduleForm(formdata=None, schedule_kind="call")
     status = 200
     if request.method == "POST":
@@ -147,7 +147,7 @@ def schedule_new(lead_id):
             flash(f"Agendado em {lead.number}: {SCHEDULE_KINDS[item.kind]} em {datetime_br(item.scheduled_at)}.",
                   "success")
             local_day = item.scheduled_at.astimezone(local_tz()).date().isoformat()
-            target = _safe_next(url_for(".agenda", date=local_day))
+            target = safe_next(url_for(".agenda", date=local_day))
             return ("", 200, {"HX-Redirect": target}) if request.htmx else redirect(target)
     template = "presales/work/_schedule_form.html" if request.htmx else "presales/work/schedule_form.html"
     return render_template(template, lead=lead, form=form, back=back,

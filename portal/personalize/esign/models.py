@@ -50,6 +50,12 @@ class Envelope(db.Model):
         return ENVELOPE_STATUSES.get(self.status, self.status)
 
     @property
+    def survey_link(self) -> str:
+        """The satisfaction survey link (rule field; issued once the envelope is signed)."""
+        from portal.personalize.services.surveys import link_for_envelope
+        return link_for_envelope(self)
+
+    @property
     def is_open(self):
         return self.status in OPEN_STATUSES
 

@@ -28,10 +28,11 @@ from portal.accounts.scope import criteria
 from portal.dbtypes import utcnow
 from portal.extensions import db
 from portal.presales.models import Channel, Lead, LossReason, Media, Narrative, Schedule
+from portal.presales.metrics.figures import (  # noqa: F401 - re-exported for the dashboard and reports
+    ACTIVITY_KINDS, BUCKETS, NEGOTIATIONS_SHOWN, NO_OWNER, NO_TEAM, SCHEDULE_STATES, SLA_STATES, FunnelStep, Period,
+    RepService, SlaCounts, Slice, _share, hour_bucket, local_midnight_utc, minutes_between, month_bounds,
+    team_and_below, today_local, visible_teams)
 from portal.web.filters import local_tz
-from portal.presales.metrics.figures import (ACTIVITY_KINDS, BUCKETS, FunnelStep, NEGOTIATIONS_SHOWN, NO_OWNER,
-    NO_TEAM, Period, RepService, SCHEDULE_STATES, SLA_STATES, SlaCounts, Slice, hour_bucket, local_midnight_utc,
-    minutes_between, month_bounds, team_and_below, today_local, visible_teams, _share)  # noqa: F401  (re-exported)
 
 
 class Metrics:

@@ -10,7 +10,7 @@ from portal.presales.services.leads import REQUIRABLE
 from portal.realestate.services import parse_name
 from portal.web.csv_import import fold
 from portal.presales.services.settings import (COLOR, MAX_SLA, STARTER_STAGES, _apply, _check, _count, _flag, _move,
-    _number, _renumber, _taken)
+                                               _number, _renumber, _taken)
 
 
 def save_pipeline(data: dict, pipeline: Pipeline | None = None) -> Pipeline:

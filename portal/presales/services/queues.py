@@ -13,7 +13,7 @@ from portal.presales.services import distribution
 from portal.realestate.models import Development
 from portal.realestate.services import parse_name
 from portal.presales.services.settings import (MAX_FALLBACK, QUEUE_KINDS, QUEUE_MODES, _apply, _check, _count, _flag,
-    _ids, _move, _number, _remove, _renumber, _taken)
+                                               _ids, _move, _number, _remove, _renumber, _taken)
 
 
 def waiting_leads(queue: Queue) -> list[Lead]:

@@ -42,7 +42,7 @@ from portal.accounts.services import ServiceError
 from portal.dbtypes import utcnow
 from portal.extensions import db
 from portal.presales.models import (CUSTOM_FIELD_KINDS, Channel, CustomField, Lead, LeadContactKey, LossReason,
-    Media, Narrative, Queue, Stage)
+                                    Media, Narrative, Queue, Stage)
 from portal.presales.services import dedup
 from portal.presales.services.config import get_settings
 from portal.realestate.services import parse_int, parse_name, slugify

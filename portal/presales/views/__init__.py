@@ -16,7 +16,7 @@ from portal.accounts.services import ServiceError
 from portal.dbtypes import utcnow
 from portal.extensions import db
 from portal.presales import queries
-from portal.web.urls import safe_next as _safe_next  # noqa: F401 - used by the view modules
+from portal.web.urls import safe_next
 from portal.presales.models import Lead, LossReason, Media
 from portal.presales.services import distribution, leads
 from portal.realestate.models import Development
@@ -199,7 +199,7 @@ def presence():
               + (f" {offered} lead(s) aguardando foram oferecidos." if offered else ""), "success")
     else:
         flash("Você está offline: não receberá ofertas.", "info")
-    return redirect(_safe_next(url_for(".home")))
+    return redirect(safe_next(url_for(".home")))
 
 
 @bp.route("/presenca/ping", methods=["POST"])

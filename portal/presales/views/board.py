@@ -13,8 +13,9 @@ from portal.extensions import db
 from portal.presales import queries
 from portal.presales.models import Lead, Stage
 from portal.presales.services import leads
-from portal.presales.views import (SALES, SCHEDULE_FIELDS, VALUE_FIELDS, _lead, _presence_context, _safe_next, bp,
-    field_spec, posted_values)
+from portal.presales.views import (SALES, SCHEDULE_FIELDS, VALUE_FIELDS, _lead, _presence_context, bp, field_spec,
+                                   posted_values)
+from portal.web.urls import safe_next
 
 
 # --- board --------------------------------------------------------------------------------------------------------
@@ -43,7 +44,7 @@ def board_column(stage_id):
     more = len(cards) > queries.COLUMN_SIZE
     return render_template("presales/partials/column_cards.html", leads=cards[:queries.COLUMN_SIZE], stage=stage,
                            stages=stage.pipeline.stages, filters=filters, more=more,
-                           next_offset=offset + queries.COLUMN_SIZE, here=_safe_next(url_for(".board")))
+                           next_offset=offset + queries.COLUMN_SIZE, here=safe_next(url_for(".board")))
 
 
 @bp.route("/leads/<int:lead_id>/mover", methods=["POST"])
@@ -52,7 +53,7 @@ def lead_move(lead_id):
     """Move to a stage; missing required fields answer 422 with a small form for them (and nothing changes)."""
     lead = _lead(lead_id)
     stage = db.session.get(Stage, queries._int(request.form.get("stage_id")) or 0)
-    back = _safe_next(url_for(".lead", lead_id=lead.id))
+    back = safe_next(url_for(".lead", lead_id=lead.id))
     if stage is None or stage.pipeline_id != lead.pipeline_id:
         return _move_form(lead, None, {"stage_id": "Escolha uma etapa deste funil."}, back)
     try:

@@ -18,7 +18,7 @@ from portal.presales.services.config import channel_by_slug
 from portal.presales.services.intake import handover, intake
 from portal.web.forms import apply_errors
 from portal.presales.views import (LEADERS, SALES, _first_error, _lead, _presence_context, bp, field_spec,
-    loss_reason_choices, posted_values)
+                                   loss_reason_choices, posted_values)
 
 
 # --- manual creation ----------------------------------------------------------------------------------------------
