@@ -73,6 +73,13 @@ class Config:
     # Background jobs: seconds between retries; the job lands in the failed registry after the last.
     JOB_RETRY_INTERVALS = [int(v) for v in _list("JOB_RETRY_INTERVALS", "30,120,600")]
     JOB_TIMEOUT = int(os.environ.get("JOB_TIMEOUT", "600"))
+    # A delivery in "sending" whose worker died is recovered after this many seconds. Longer than
+    # JOB_TIMEOUT, so a live worker has always finished (or been stopped by RQ) before the lease ends.
+    DELIVERY_LEASE_SECONDS = int(os.environ.get("DELIVERY_LEASE_SECONDS", "900"))
+    # Channels whose provider drops a resend with the same key (SMTP Message-ID, SMS/WhatsApp
+    # `reference`, webhook Idempotency-Key): an interrupted send there is resent automatically;
+    # on any other channel it waits for an admin as "Estado incerto".
+    DELIVERY_RESEND_SAFE_CHANNELS = _list("DELIVERY_RESEND_SAFE_CHANNELS", "email,sms,whatsapp,webhook")
     SCHEDULER_TICK_SECONDS = float(os.environ.get("SCHEDULER_TICK_SECONDS", "5"))
 
     PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")  # werkzeug; tests use a cheap one
