@@ -18,28 +18,37 @@ from portal.extensions import db
 # ---- context and recipients -------------------------------------------------------------------
 
 def template_context(kind: str | None, obj, event: Event | None = None) -> dict:
+    """What a template sees: the record's fields as they were at `event` (EVENT_STATE), and the event itself as
+    `evento` (its type and payload; declared keys it lacks are empty rather than an error)."""
     ctx = {"empresa": current_app.config["COMPANY_NAME"], "hoje": utcnow()}
     if kind and obj is not None:
         subject = subjects.SUBJECTS[kind]
         contact = subject.contact(obj)
         owner = subject.owner(obj)
-        ctx[kind] = subjects.fields_dict(kind, obj)
+        ctx[kind] = subjects.fields_dict(kind, obj, event)
         ctx["contato"] = {"nome": contact.name, "email": contact.email, "telefone": contact.phone}
         ctx["responsavel"] = {"nome": getattr(owner, "name", None), "email": getattr(owner, "email", None),
                               "telefone": getattr(owner, "phone", None)}
         path = subject.url(obj)
         ctx["link"] = current_app.config["PORTAL_BASE_URL"].rstrip("/") + path if path else ""
     if event is not None:
-        ctx["evento"] = {"tipo": event.type, **(event.payload or {})}
+        ctx["evento"] = {"tipo": event.type, **dict.fromkeys(subjects.EVENT_FIELDS.get(event.type, {})),
+                         **(event.payload or {})}
     return ctx
 
 
-def sample_context(kind: str | None) -> dict:
+def sample_event(event_type: str | None) -> dict:
+    """`evento` with a placeholder for each key the event type declares (validation and previews)."""
+    return {"tipo": event_type or "exemplo", **dict.fromkeys(subjects.EVENT_FIELDS.get(event_type or "", {}),
+                                                              "exemplo")}
+
+
+def sample_context(kind: str | None, event_type: str | None = None) -> dict:
     """Placeholder values for every declared field, to validate templates without a record."""
     ctx = {"empresa": "Empresa", "hoje": utcnow(), "link": "https://exemplo/",
            "contato": {"nome": "Nome", "email": "a@b.c", "telefone": "+5511999999999"},
            "responsavel": {"nome": "Nome", "email": "a@b.c", "telefone": "+5511999999999"},
-           "evento": {"tipo": "exemplo"}}
+           "evento": sample_event(event_type)}
     if kind:
         sample: dict = {}
         dates = subjects.SUBJECTS[kind].date_fields
@@ -119,7 +128,8 @@ def run_actions(rule: Rule, kind: str | None, obj, origin: str, event: Event | N
                     done.append(f"task:{person.user_id}")
         elif kind_of_action == "webhook":
             document = {"rule": rule.name, "event": getattr(event, "type", None), "subject_type": kind,
-                        "subject_id": subject_id, "data": _json_fields(kind, obj)}
+                        "subject_id": subject_id, "data": _json_fields(kind, obj, event),
+                        "payload": getattr(event, "payload", None) or {}}
             queue_delivery(channel="webhook", recipient=action["url"], body=json.dumps(document, ensure_ascii=False,
                                                                                         default=str),
                            key=key, rule_id=rule.id, event_id=getattr(event, "id", None), subject_type=kind,
@@ -147,11 +157,11 @@ def unsubscribe_footer(channel: str, address: str) -> str:
     return f"\n\n--\nPara não receber mais estas mensagens: {link}"
 
 
-def _json_fields(kind, obj):
+def _json_fields(kind, obj, event=None):
     if not kind or obj is None:
         return {}
     subject = subjects.SUBJECTS[kind]
-    return {path: subjects.plain(subjects.value(obj, path)) for path in subject.fields
+    return {path: subjects.plain(subjects.event_value(obj, path, event)) for path in subject.fields
             if path not in subject.link_fields}
 
 

@@ -58,7 +58,8 @@ class RuleForm(FlaskForm):
         self.event_type.choices = BLANK + [(e, label) for e, (k, label) in subjects.EVENT_TYPES.items()
                                            if subject is None or k == kind]
         self.date_field.choices = BLANK + list(subject.date_fields.items() if subject else [])
-        fields = BLANK + list(subject.fields.items() if subject else [])
+        fields = BLANK + list(subject.fields.items() if subject else []) + list(
+            subjects.event_fields(kind).items() if subject else [])
         settable = BLANK + list(subject.settable.items() if subject else [])
         reports = BLANK + [(key, r.title) for key, r in available_reports().items()]
         for entry in self.conditions:

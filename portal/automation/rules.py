@@ -87,17 +87,18 @@ def clean_rule(data: dict) -> tuple[dict, dict]:
             v["next_run_at"] = next_cron(cron, utcnow())
 
     v["conditions"] = []
+    event_fields = subjects.event_fields(event_type=v["event_type"]) if v["event_type"] else {}
     for i, cond in enumerate(data.get("conditions") or []):
         if not cond.get("field"):
             continue
-        if subject is None or cond["field"] not in subject.fields:
+        if subject is None or (cond["field"] not in subject.fields and cond["field"] not in event_fields):
             errors[f"conditions-{i}-field"] = "Campo inválido para este registro."
         if cond.get("op") not in OPERATORS:
             errors[f"conditions-{i}-op"] = "Escolha a comparação."
         v["conditions"].append({"field": cond["field"], "op": cond.get("op"), "value": (cond.get("value") or "").strip()})
 
     v["actions"] = []
-    ctx = sample_context(kind or None)
+    ctx = sample_context(kind or None, v["event_type"])
     for i, act in enumerate(data.get("actions") or []):
         a_type = act.get("type") or ""
         if not a_type:
@@ -172,9 +173,11 @@ def save_rule(data: dict, rule: Rule | None = None) -> Rule:
 
 def preview(data: dict, record) -> list[dict]:
     """Render each message/notification of an unsaved rule against a real record."""
-    from portal.automation.actions import template_context
+    from portal.automation.actions import sample_event, template_context
     kind = data.get("subject_type") or None
-    ctx = template_context(kind, record) if record is not None else sample_context(kind)
+    event_type = data.get("event_type") if data.get("trigger") == "event" else None
+    ctx = template_context(kind, record) if record is not None else sample_context(kind, event_type)
+    ctx.setdefault("evento", sample_event(event_type))
     out = []
     for act in data.get("actions") or []:
         if not act.get("type"):

@@ -36,6 +36,13 @@ class SubjectType:
 
 SUBJECTS: dict[str, SubjectType] = {}
 EVENT_TYPES: dict[str, tuple[str, str]] = {}  # event type → (subject kind, pt-BR label)
+# What an event carries, for the rule editor: payload key → pt-BR label. Conditions read it as "evento.<key>",
+# templates as {{ evento.<key> }}.
+EVENT_FIELDS: dict[str, dict[str, str]] = {}
+# The record's state at the event: subject field → payload key. The worker may run after the record moved on
+# (two phase changes committed before it picks the first up), so a rule reads these fields from the event.
+EVENT_STATE: dict[str, dict[str, str]] = {}
+EVENT_PREFIX = "evento."
 
 
 def register_subject(subject: SubjectType) -> SubjectType:
@@ -43,8 +50,22 @@ def register_subject(subject: SubjectType) -> SubjectType:
     return subject
 
 
-def register_event(event_type: str, kind: str, label: str) -> None:
+def register_event(event_type: str, kind: str, label: str, payload: dict[str, str] | None = None,
+                   state: dict[str, str] | None = None) -> None:
     EVENT_TYPES[event_type] = (kind, label)
+    EVENT_FIELDS[event_type] = dict(payload or {})
+    EVENT_STATE[event_type] = dict(state or {})
+
+
+def event_fields(kind: str | None = None, event_type: str | None = None) -> dict[str, str]:
+    """Payload fields rules may compare ("evento.<key>" → label), of one event type or of every event of `kind`."""
+    types = [event_type] if event_type else [e for e, (k, _) in EVENT_TYPES.items() if kind is None or k == kind]
+    labels: dict[str, list[str]] = {"tipo": ["tipo (código)"]} if types else {}
+    for name in types:
+        for key, label in EVENT_FIELDS.get(name, {}).items():
+            if label not in labels.setdefault(key, []):
+                labels[key].append(label)
+    return {EVENT_PREFIX + key: "Evento: " + " / ".join(names) for key, names in labels.items()}
 
 
 def kind_of(obj) -> str:
@@ -67,6 +88,19 @@ def value(obj, path: str):
     return obj
 
 
+def event_value(obj, path: str, event=None):
+    """A field as a rule sees it: the event's payload for "evento.<key>", the record's state at the event when
+    the event carries it (EVENT_STATE), else the record as it is now."""
+    payload = getattr(event, "payload", None) or {}
+    if path.startswith(EVENT_PREFIX):
+        key = path[len(EVENT_PREFIX):]
+        return getattr(event, "type", None) if key == "tipo" else payload.get(key)
+    key = EVENT_STATE.get(getattr(event, "type", None), {}).get(path)
+    if key is not None and key in payload:
+        return payload[key]
+    return value(obj, path)
+
+
 def plain(v):
     """A value safe to show in a template or store in JSON."""
     if isinstance(v, (datetime, date)):
@@ -76,15 +110,15 @@ def plain(v):
     return v
 
 
-def fields_dict(kind: str, obj) -> dict:
-    """Nested dict of the declared fields only — templates never see the ORM object."""
+def fields_dict(kind: str, obj, event=None) -> dict:
+    """Nested dict of the declared fields only (as at `event`) — templates never see the ORM object."""
     out: dict = {}
     for path in SUBJECTS[kind].fields:
         node = out
         parts = path.split(".")
         for part in parts[:-1]:
             node = node.setdefault(part, {})
-        node[parts[-1]] = value(obj, path)
+        node[parts[-1]] = event_value(obj, path, event)
     return out
 
 

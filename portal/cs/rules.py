@@ -46,20 +46,42 @@ register_subject(SubjectType(
     title=lambda account: account.name,
 ))
 
+
+def _move(what: str, codes: str) -> dict[str, str]:
+    return {"from": f"{what} anterior (código: {codes})", "to": f"{what} nova (código: {codes})",
+            "de": f"{what} anterior", "para": f"{what} nova"}
+
+
+PHASE_CODES, GRADE_CODES = "onboarding, adoption, ongoing, renewal", "green, yellow, red"
+# (type, label, payload keys the publisher sends → label, record fields whose value at the event is in the payload).
+# The worker may handle an event after the account moved on: a phase alert must speak of the phase it was about.
 EVENTS = [
-    ("account.created", "Conta criada"), ("account.updated", "Conta atualizada"),
-    ("account.phase_changed", "Conta mudou de fase"), ("account.segment_changed", "Conta mudou de segmento"),
-    ("account.touchpoint_logged", "Ponto de contato registrado"),
-    ("account.onboarding_step", "Etapa de onboarding concluída"),
-    ("account.risk_flagged", "CSM sinalizou risco de churn"), ("account.risk_cleared", "CSM retirou o risco"),
-    ("account.grade_changed", "Saúde mudou de cor"),
-    ("account.nps_answered", "Cliente respondeu a pesquisa NPS"),
-    ("account.reassigned", "Conta mudou de CSM"), ("account.mrr_expanded", "MRR da conta expandiu"),
-    ("account.migration_started", "Migração de produto iniciada"), ("account.migration_step", "Etapa da migração concluída"),
-    ("account.migration_finished", "Migração de produto concluída (legado desligado)"),
+    ("account.created", "Conta criada", {}, {}),
+    ("account.updated", "Conta atualizada", {"campos": "Campos alterados"}, {}),
+    ("account.phase_changed", "Conta mudou de fase",
+     {**_move("Fase", PHASE_CODES), "prazo": "Prazo previsto da nova fase"},
+     {"phase": "to", "phase_label": "para", "phase_due_br": "prazo"}),
+    ("account.segment_changed", "Conta mudou de segmento", _move("Segmento", "enterprise, smb"),
+     {"segment": "to", "segment_label": "para"}),
+    ("account.touchpoint_logged", "Ponto de contato registrado", {"tipo": "Tipo do contato", "resumo": "Resumo"}, {}),
+    ("account.onboarding_step", "Etapa de onboarding concluída", {"etapa": "Etapa"}, {}),
+    ("account.risk_flagged", "CSM sinalizou risco de churn", {"motivo": "Motivo"}, {}),
+    ("account.risk_cleared", "CSM retirou o risco", {"motivo": "Motivo"}, {}),
+    ("account.grade_changed", "Saúde mudou de cor", {**_move("Saúde", GRADE_CODES), "nota": "Nota de saúde"},
+     {"health_grade": "to", "grade_label": "para", "health_score": "nota"}),
+    ("account.nps_answered", "Cliente respondeu a pesquisa NPS",
+     {"score": "Nota NPS (0–10)", "category": "Categoria (código: promoter, passive, detractor)"}, {}),
+    ("account.reassigned", "Conta mudou de CSM", {"de": "CSM anterior", "para": "CSM novo"}, {}),
+    ("account.mrr_expanded", "MRR da conta expandiu",
+     {"mrr_anterior": "MRR anterior", "mrr_novo": "MRR novo", "expansao": "Expansão"}, {}),
+    ("account.migration_started", "Migração de produto iniciada", {"produto": "Produto", "sucessor": "Sucessor"}, {}),
+    ("account.migration_step", "Etapa da migração concluída",
+     {"etapa": "Etapa", "responsavel": "Responsável", "data": "Data", "produto": "Produto"}, {}),
+    ("account.migration_finished", "Migração de produto concluída (legado desligado)",
+     {"produto": "Produto", "sucessor": "Sucessor"}, {}),
 ]
-for event_type, label in EVENTS:
-    register_event(event_type, "account", label)
+for event_type, label, payload, state in EVENTS:
+    register_event(event_type, "account", label, payload, state)
 
 from portal.cs import nps_models  # noqa: E402,F401  (NPS and churn tables)
 from portal.cs import reports  # noqa: E402,F401  (the weekly at-risk report)

@@ -22,11 +22,26 @@ register_subject(SubjectType(
     title=lambda lead: f"{lead.number} — {lead.name}",
 ))
 
-for event_type, label in [
-    ("lead.created", "Lead criado"), ("lead.reentry", "Lead reentrou (duplicado)"),
-    ("lead.assigned", "Lead atribuído"), ("lead.stage_changed", "Lead mudou de etapa"),
-    ("lead.contacted", "Contato registrado"), ("lead.noted", "Anotação registrada"),
-    ("lead.qualified", "Lead qualificado"), ("lead.handed_over", "SDR enviou aos corretores"),
-    ("lead.lost", "Lead perdido"), ("lead.won", "Lead ganho"), ("lead.sla_breached", "SLA estourado"),
-]:
-    register_event(event_type, "lead", label)
+# (type, label, payload keys the publisher sends → label); every type a service publishes is here, or rules
+# on it could not be saved (tests/runtime/test_rules_event_state.py checks the publishers against this list).
+EVENTS = [
+    ("lead.created", "Lead criado", {"channel": "Canal (código)"}),
+    ("lead.reentry", "Lead reentrou (duplicado)", {"channel": "Canal (código)", "media": "Mídia (código)"}),
+    ("lead.assigned", "Lead atribuído", {"owner": "Atribuído a", "how": "Forma de atribuição (código)"}),
+    ("lead.stage_changed", "Lead mudou de etapa", {"from_stage": "Etapa anterior", "to_stage": "Etapa nova"}),
+    ("lead.contacted", "Contato registrado", {"kind": "Tipo do contato (código)"}),
+    ("lead.noted", "Anotação registrada", {"kind": "Tipo da anotação (código)"}),
+    ("lead.qualified", "Lead qualificado", {"score": "Nota de qualificação"}),
+    ("lead.handed_over", "SDR enviou aos corretores", {"score": "Nota de qualificação"}),
+    ("lead.scheduled", "Agendamento registrado (retorno, visita ou reunião)",
+     {"kind": "Tipo do agendamento (código: call, visit, meeting)", "at": "Data agendada"}),
+    ("lead.handed_off", "Lead enviado ao CRM de vendas", {"external_id": "Id no CRM de vendas"}),
+    ("lead.sales_status_changed", "CRM de vendas atualizou a situação",
+     {"status": "Situação no CRM de vendas", "value_cents": "Valor negociado (centavos)", "at": "Atualizado em"}),
+    ("lead.lost", "Lead perdido", {"reason": "Motivo da perda"}),
+    ("lead.won", "Lead ganho", {}),
+    ("lead.sla_breached", "SLA estourado",
+     {"kind": "Prazo estourado (código: first_response, stage)", "due": "Prazo", "stage": "Etapa"}),
+]
+for event_type, label, payload in EVENTS:
+    register_event(event_type, "lead", label, payload)

@@ -60,9 +60,9 @@ ALERTS = [
               "Quando uma conta passa para a fase Adoção (hora da reunião ou e-mail de adoção).",
               "Entrou em adoção: {{ account.name }}",
               "A conta {{ account.name }} ({{ account.segment_label }}) entrou na fase Adoção. "
-              "Prazo previsto da fase: {{ account.phase_due_br }}.",
+              "Prazo previsto da fase: {{ evento.prazo or account.phase_due_br }}.",
               trigger="event", event_type="account.phase_changed",
-              conditions=({"field": "phase", "op": "eq", "value": "adoption"},)),
+              conditions=({"field": "evento.to", "op": "eq", "value": "adoption"},)),
     AlertSpec("adoption_overdue", "CS · Adoção além do previsto",
               "Quando a conta continua em Adoção depois do prazo previsto para o seu segmento.",
               "Adoção além do previsto: {{ account.name }}",
@@ -71,9 +71,9 @@ ALERTS = [
               params=(Param("offset", "Avisar depois do prazo", "offset"),)),
     AlertSpec("phase_changed", "CS · Conta mudou de fase",
               "Sempre que uma conta muda de fase da jornada.",
-              "Mudou de fase: {{ account.name }} → {{ account.phase_label }}",
-              "A conta {{ account.name }} ({{ account.segment_label }}) agora está na fase "
-              "{{ account.phase_label }}.",
+              "Mudou de fase: {{ account.name }} → {{ evento.para }}",
+              "A conta {{ account.name }} ({{ account.segment_label }}) passou da fase {{ evento.de }} "
+              "para a fase {{ evento.para }}.",
               trigger="event", event_type="account.phase_changed"),
     AlertSpec("usage_down", "CS · Uso caiu semana a semana",
               "Uso da última semana fechada abaixo da semana anterior pelo percentual definido.",

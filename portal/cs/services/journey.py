@@ -95,7 +95,8 @@ def change_phase(account: Account, phase: str, user=None, note: str = "", at: da
     changed = refresh_cadence(account)
     audit("account.phase_changed", account, user=user, **{"from": old, "to": phase})
     publish("account.phase_changed", account, actor=user, **{"from": old, "to": phase,
-                                                              "de": PHASES[old], "para": PHASES[phase]})
+                                                              "de": PHASES[old], "para": PHASES[phase],
+                                                              "prazo": account.phase_due_br})
     reschedule(account, changed | {"phase_started_at"})
     return account
 
