@@ -114,6 +114,8 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     babel.init_app(app)
     htmx.init_app(app)
+    from portal.web import converters
+    converters.init_app(app)  # before the blueprints: a rule takes its converter class when it is added
 
     for name in MODULES:
         import_module(name)

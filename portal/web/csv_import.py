@@ -43,6 +43,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import HiddenField
 
+from portal import normalize
 from portal.accounts.audit import audit
 from portal.accounts.services import ServiceError
 from portal.extensions import db
@@ -211,16 +212,20 @@ class CsvImporter:
         if preview.errors:
             return preview
         seen: dict[Hashable, int] = {}
-        for cells in reader:
-            if not any(c.strip() for c in cells):
-                continue
-            if len(preview.rows) >= self.max_rows:
-                preview.errors.append(f"O arquivo passa de {self.max_rows} linhas; divida-o em partes.")
-                break
-            row = PreviewRow(line=reader.line_num,
-                             cells={name: cells[i].strip() for i, name in mapping.items() if i < len(cells)})
-            self._check_row(row, seen)
-            preview.rows.append(row)
+        try:
+            for cells in reader:
+                if not any(c.strip() for c in cells):
+                    continue
+                if len(preview.rows) >= self.max_rows:
+                    preview.errors.append(f"O arquivo passa de {self.max_rows} linhas; divida-o em partes.")
+                    break
+                row = PreviewRow(line=reader.line_num,
+                                 cells={name: cells[i].strip() for i, name in mapping.items() if i < len(cells)})
+                self._check_row(row, seen)
+                preview.rows.append(row)
+        except csv.Error:  # a cell past csv.field_size_limit() (128 KB), usually an unclosed quote
+            preview.errors.append(f"Linha {reader.line_num}: um campo passa de "
+                                  f"{csv.field_size_limit() // 1024} KB (confira se alguma aspa ficou sem fechar).")
         if not preview.rows and not preview.errors:
             preview.errors.append("O arquivo não tem linhas de dados abaixo do cabeçalho.")
         return preview
@@ -281,6 +286,9 @@ class CsvImporter:
         return mapping
 
     def _check_row(self, row: PreviewRow, seen: dict[Hashable, int]) -> None:
+        if forbidden := normalize.forbidden_fields(row.cells):  # NUL would reach the database's lookups
+            row.errors, row.status = forbidden, "error"
+            return
         try:
             row.key, row.values = self.clean_row(dict(row.cells))
         except ServiceError as exc:

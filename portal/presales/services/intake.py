@@ -34,6 +34,8 @@ class IntakeResult:
 
 def clean(data: dict, *, channel: Channel | None = None) -> dict:
     """Validate and normalize one entry; ServiceError maps field → pt-BR message."""
+    if forbidden := normalize.forbidden_fields(data):  # before any lookup: PostgreSQL refuses NUL
+        raise ServiceError(forbidden)
     errors, out = {}, {}
     out["name"] = " ".join(str(data.get("name") or "").split())[:160]
     if not out["name"]:
@@ -55,7 +57,7 @@ def clean(data: dict, *, channel: Channel | None = None) -> dict:
     if data.get("development"):
         ref = str(data["development"]).strip()
         out["development"] = db.session.execute(select(Development).where(
-            (Development.slug == ref) | (Development.id == (int(ref) if ref.isdigit() else -1)))).scalar()
+            (Development.slug == ref) | (Development.id == (normalize.row_id(ref) or -1)))).scalar()
         if out["development"] is None:
             errors["development"] = f"Empreendimento desconhecido: {ref}."
     out["channel"] = channel
