@@ -15,7 +15,9 @@ from rq import Queue, Retry
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from portal import periodic_runs
 from portal.dbtypes import utcnow
+from portal.extensions import db
 
 QUEUES = ("high", "default", "low")
 _AFTER_COMMIT = "portal_after_commit"
@@ -151,10 +153,6 @@ class Periodic:
         local = now.astimezone(ZoneInfo(tz))
         return croniter(self.cron, local + timedelta(microseconds=1)).get_prev(datetime).astimezone(timezone.utc)
 
-    def marker_ttl(self) -> int:
-        period = self.every or timedelta(days=8)
-        return int(max(period.total_seconds() * 2, 3600))
-
 
 PERIODIC: dict[str, Periodic] = {}
 
@@ -176,16 +174,25 @@ def schedule_tick(now: datetime | None = None) -> list[str]:
     """Enqueue every periodic job whose latest slot has not run yet; safe from many workers.
 
     Only the latest slot is enqueued, so a worker that was down catches up once, not once per
-    missed slot.
+    missed slot. The slot is claimed in the database (`periodic_runs`), not in Redis, so Redis
+    losing its data never runs a slot twice; the claim commits only once the job is enqueued, so a
+    slot whose enqueue failed (Redis down) is tried again on the next tick.
     """
     now = now or utcnow()
-    conn = get_redis()
     tz = current_app.config["PORTAL_TIMEZONE"]
+    done = periodic_runs.last_slots()
     started = []
     for job in PERIODIC.values():
         slot = job.latest_slot(now, tz)
-        marker = f"portal:periodic:{job.name}:{int(slot.timestamp())}"
-        if conn.set(marker, "1", nx=True, ex=job.marker_ttl()):
-            enqueue(job.func, queue_name=job.queue, job_id=f"periodic-{job.name.replace('.', '_')}-{int(slot.timestamp())}")
+        if job.name in done and done[job.name] >= slot:
+            continue
+        if periodic_runs.claim(job.name, slot):
+            try:
+                enqueue(job.func, queue_name=job.queue,
+                        job_id=f"periodic-{job.name.replace('.', '_')}-{int(slot.timestamp())}")
+            except Exception:
+                db.session.rollback()
+                raise
             started.append(job.name)
+        db.session.commit()
     return started

@@ -15,8 +15,13 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    op.create_table(
+        'periodic_runs',
+        sa.Column('name', sa.String(length=200), nullable=False),
+        sa.Column('last_slot', portal.dbtypes.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint('name', name=op.f('pk_periodic_runs')),
+    )
 
 
 def downgrade():
-    pass
+    op.drop_table('periodic_runs')
