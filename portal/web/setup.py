@@ -1,5 +1,5 @@
 """App-wide web wiring: login, headers, errors, template context."""
-from flask import jsonify, render_template, request
+from flask import g, jsonify, make_response, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
@@ -70,13 +70,27 @@ def init_app(app):
         return error_response(400, "O formulário expirou ou não veio do Portal (token CSRF ausente ou inválido). "
                                    "Recarregue a página e tente de novo.")
 
+    def http_error(exc, code):
+        response = make_response(error_response(code, exc.description if code in (400, 422) else None))
+        # What werkzeug's own answer carries besides its body: Allow on a 405, Retry-After, WWW-Authenticate.
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
+
     for code in ERROR_TEXT:
         if code == 500:
             continue
-        app.register_error_handler(code, lambda exc, code=code: error_response(code, getattr(exc, "description", None)
-                                                                              if code in (400, 422) else None))
+        app.register_error_handler(code, lambda exc, code=code: http_error(exc, code))
 
     @app.errorhandler(500)
     def server_error(exc):
-        db.session.rollback()
-        return error_response(500)
+        # close(), unlike rollback(), also frees a session left mid-COMMIT by a failing hook; the user it had
+        # loaded is then read again from a fresh one for the layout.
+        db.session.remove()
+        g.pop("_login_user", None)
+        try:
+            return error_response(500)
+        except Exception:  # the layout needs the database: still answer, without it
+            app.logger.exception("the error page failed; answering the plain one")
+            return render_template("errors/plain.html", code=500, title=ERROR_TEXT[500][0], text=ERROR_TEXT[500][1]), 500
