@@ -3,6 +3,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import select
 
+from portal import normalize
 from portal.accounts import services
 from portal.accounts.audit import audit
 from portal.accounts.decorators import roles_required
@@ -57,7 +58,7 @@ def users():
     if q:
         like = f"%{q.lower()}%"
         stmt = stmt.where((User.name.ilike(like)) | (User.email.ilike(like)))
-    page = db.paginate(stmt, per_page=50)
+    page = db.paginate(stmt, per_page=50, page=normalize.row_id(request.args.get("page")) or 1)
     template = "admin/_users_table.html" if request.htmx else "admin/users.html"
     return render_template(template, page=page, q=q)
 
@@ -184,6 +185,7 @@ def job_retry(job_id):
 @bp.route("/auditoria", endpoint="audit")
 @roles_required("admin")
 def audit_log():
-    page = db.paginate(select(AuditLog).order_by(AuditLog.at.desc(), AuditLog.id.desc()), per_page=100)
+    page = db.paginate(select(AuditLog).order_by(AuditLog.at.desc(), AuditLog.id.desc()), per_page=100,
+                       page=normalize.row_id(request.args.get("page")) or 1)
     return render_template("admin/audit.html", page=page)
 

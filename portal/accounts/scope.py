@@ -11,6 +11,7 @@ a record outside it is a 404 via `get_scoped_or_404`. Models say how they are ow
 from flask import abort
 from sqlalchemy import and_, false, or_, select, true
 
+from portal import normalize
 from portal.accounts.models import Team, User
 from portal.extensions import db
 
@@ -93,6 +94,8 @@ def scoped(user: User, model, *columns):
 
 
 def get_scoped_or_404(user: User, model, pk):
+    if normalize.row_id(pk) is None:  # '²', '١' or past INTEGER: no row, and the driver may overflow
+        abort(404)
     row = db.session.execute(scoped(user, model).where(model.id == pk)).scalar_one_or_none()
     if row is None:
         abort(404)

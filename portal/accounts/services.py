@@ -164,10 +164,10 @@ def save_team(data: dict, team: Team | None = None) -> Team:
     name = (data.get("name") or "").strip()
     if not name:
         errors["name"] = "Informe o nome da equipe."
-    parent = db.session.get(Team, int(data["parent_id"])) if data.get("parent_id") else None
+    parent = db.session.get(Team, normalize.row_id(data["parent_id"]) or 0) if data.get("parent_id") else None
     if data.get("parent_id") and parent is None:
         errors["parent_id"] = "Equipe superior não encontrada."
-    manager = db.session.get(User, int(data["manager_id"])) if data.get("manager_id") else None
+    manager = db.session.get(User, normalize.row_id(data["manager_id"]) or 0) if data.get("manager_id") else None
     if data.get("manager_id") and (manager is None or manager.role not in ("manager", "cs_leader", "admin")):
         errors["manager_id"] = "O gestor precisa ter perfil Gestor ou Líder de CS."
     if team is not None and parent is not None and _team_cycle(team, parent):

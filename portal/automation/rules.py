@@ -3,7 +3,7 @@ from urllib.parse import urlsplit
 
 from croniter import croniter
 
-from portal import jobs
+from portal import jobs, normalize
 from portal.accounts.audit import audit
 from portal.accounts.services import ServiceError
 from portal.automation import subjects
@@ -98,7 +98,7 @@ def clean_rule(data: dict) -> tuple[dict, dict]:
         v["conditions"].append({"field": cond["field"], "op": cond.get("op"), "value": (cond.get("value") or "").strip()})
 
     v["actions"] = []
-    ctx = sample_context(kind or None, v["event_type"])
+    ctx = sample_context(kind if subject is not None else None, v["event_type"])
     for i, act in enumerate(data.get("actions") or []):
         a_type = act.get("type") or ""
         if not a_type:

@@ -2,6 +2,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from portal import normalize
 from portal.accounts.decorators import roles_required
 from portal.automation.models import Delivery, Notification
 from portal.extensions import db
@@ -59,7 +60,7 @@ def deliveries():
     stmt = select(Delivery).order_by(Delivery.created_at.desc(), Delivery.id.desc())
     if status:
         stmt = stmt.where(Delivery.status == status)
-    page = db.paginate(stmt, per_page=50)
+    page = db.paginate(stmt, per_page=50, page=normalize.row_id(request.args.get("page")) or 1)
     return render_template("automation/deliveries.html", page=page, status=status)
 
 

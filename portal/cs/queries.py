@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from portal import normalize
 from portal.accounts.models import User
 from portal.accounts.scope import criteria, scoped
 from portal.automation.models import Task
@@ -21,10 +22,7 @@ REASONS = {"follow_up": "Follow-up da cadência", "visit": "Visita anual", "rts"
 
 
 def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    return normalize.row_id(value)
 
 
 def team_csms(user) -> list[User]:

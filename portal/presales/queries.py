@@ -30,10 +30,7 @@ SORT_LABELS = {"number": "Número", "name": "Nome", "stage": "Etapa", "owner": "
 
 
 def _int(value) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
+    return normalize.row_id(value)
 
 
 @dataclass

@@ -11,6 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from portal import normalize
 from portal.accounts.decorators import roles_required
 from portal.accounts.models import User
 from portal.accounts.scope import get_scoped_or_404, scoped
@@ -51,10 +52,7 @@ def _utc_start(day: date) -> datetime:
 
 
 def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    return normalize.row_id(value)
 
 
 # --- agenda -------------------------------------------------------------------------------------------------------

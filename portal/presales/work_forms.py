@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectField, StringField, TextAreaField
 
+from portal import normalize
 from portal.accounts.scope import scoped
 from portal.extensions import db
 from portal.presales.models import CONTACT_KINDS, NARRATIVE_KINDS, Channel, LossReason, Media, Queue
@@ -95,16 +96,16 @@ class CampaignForm(FlaskForm):
         filters["status"] = status
         for key in ID_FILTERS:
             raw = (getattr(self, key).data or "").strip()
-            if raw and not raw.isdigit():
+            if raw and normalize.row_id(raw) is None:
                 errors[key] = "Opção inválida."
             elif raw:
-                filters[key] = int(raw)
+                filters[key] = normalize.row_id(raw)
         raw = (self.no_contact_days.data or "").strip()
         if raw:
-            if not raw.isdigit() or int(raw) > 3650:
+            if normalize.row_id(raw) is None or normalize.row_id(raw) > 3650:
                 errors["no_contact_days"] = "Informe um número de dias (0 a 3650)."
             else:
-                filters["no_contact_days"] = int(raw)
+                filters["no_contact_days"] = normalize.row_id(raw)
         days = {}
         for key in ("created_from", "created_to"):
             raw = (getattr(self, key).data or "").strip()

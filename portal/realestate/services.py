@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from portal import normalize
 from portal.accounts.audit import audit
 from portal.accounts.models import User
 from portal.accounts.services import ServiceError
@@ -111,7 +112,7 @@ def save_development(data: dict, development: Development | None = None) -> Deve
         errors["status"] = "Escolha uma situação válida."
     staff = None
     if "staff_ids" in data:
-        ids = {int(i) for i in data["staff_ids"] or [] if str(i).isdigit()}
+        ids = {normalize.row_id(i) for i in data["staff_ids"] or []} - {None}
         staff = db.session.execute(select(User).where(User.id.in_(ids), User.role == "personalization")
                                    .order_by(User.name)).scalars().all()
         if len(staff) != len(ids) or len(ids) != len(data["staff_ids"] or []):
@@ -201,9 +202,7 @@ def delete_typology(typology: Typology) -> None:
 # Units
 def _own(model, development: Development, value):
     """The `model` row with id `value` if it belongs to `development`, else None."""
-    if not str(value or "").isdigit():
-        return None
-    row = db.session.get(model, int(value))
+    row = db.session.get(model, normalize.row_id(value) or 0)
     return row if row is not None and row.development_id == development.id else None
 
 

@@ -151,12 +151,12 @@ def _clean_account(data: dict, existing: Account | None) -> dict:
         clean["touch_model"] = data.get("touch_model") or None
     if "csm_id" in data:
         csm_id = data.get("csm_id") or None
-        csm = db.session.get(User, int(csm_id)) if csm_id and str(csm_id).isdigit() else None
+        csm = db.session.get(User, normalize.row_id(csm_id) or 0) if csm_id else None
         if csm_id and (csm is None or csm.role not in CSM_ROLES or not csm.active):
             errors["csm_id"] = "Escolha um CSM ativo."
         clean["csm_id"] = csm.id if csm else None
     if "product_ids" in data:
-        ids = {int(i) for i in data.get("product_ids") or [] if str(i).isdigit()}
+        ids = {normalize.row_id(i) for i in data.get("product_ids") or []} - {None}
         products = list(db.session.execute(select(Product).where(Product.id.in_(ids))).scalars()) if ids else []
         if len(products) != len(ids):
             errors["product_ids"] = "Produto não encontrado."

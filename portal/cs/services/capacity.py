@@ -11,6 +11,7 @@ from fractions import Fraction
 
 from sqlalchemy import func, select
 
+from portal import normalize
 from portal.accounts.audit import audit
 from portal.accounts.models import User
 from portal.accounts.scope import scoped, visible_user_ids
@@ -272,7 +273,7 @@ def account_rows(user, csm: str = "", segment: str = "", limit: int = 300) -> li
 
 def is_row_id(text: str) -> bool:
     """A row id the database can hold (a longer number is no row, and would overflow the query)."""
-    return text.isdigit() and int(text) < 2**31
+    return normalize.row_id(text) is not None
 
 
 def reassign(user, account_ids, csm_id) -> list[Account]:

@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
+from portal import normalize
 from portal.accounts.audit import audit
 from portal.accounts.services import ServiceError
 from portal.automation.events import publish
@@ -203,7 +204,7 @@ def log_touchpoint(account: Account, data: dict, user=None) -> Touchpoint:
         errors["occurred_at"] = "O contato não pode estar no futuro."
     contact = None
     if data.get("contact_id"):
-        contact = db.session.get(Contact, int(data["contact_id"])) if str(data["contact_id"]).isdigit() else None
+        contact = db.session.get(Contact, normalize.row_id(data["contact_id"]) or 0)
         if contact is None or contact.account_id != account.id:
             errors["contact_id"] = "Escolha um contato desta conta."
     if errors:

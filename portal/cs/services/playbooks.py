@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from portal import normalize
 from portal.accounts.audit import audit
 from portal.accounts.models import User
 from portal.accounts.scope import criteria
@@ -183,7 +184,7 @@ def complete_step(migration: Migration, data: dict, user=None) -> MigrationStep:
     elif data.get("step") and data["step"] != current:
         errors["step"] = f"As etapas seguem em ordem: a etapa em andamento é “{STEPS[current]}”."
     raw_owner = str(data.get("owner_id") or "").strip()
-    owner = db.session.get(User, int(raw_owner)) if raw_owner.isdigit() else None
+    owner = db.session.get(User, normalize.row_id(raw_owner) or 0)
     if owner is None or not owner.active or owner.role in STAFF_EXCLUDED:
         errors["owner_id"] = "Escolha o responsável pela etapa."
     try:

@@ -2,6 +2,7 @@
 price table (components priced per transaction), which a migration's new components are priced from."""
 from sqlalchemy import func, select
 
+from portal import normalize
 from portal.accounts.audit import audit
 from portal.accounts.services import ServiceError
 from portal.cs.models import Product
@@ -20,7 +21,7 @@ def save_lifecycle(product: Product, data: dict, user=None) -> Product:
     raw = str(data.get("successor_id") or "").strip()
     successor = None
     if raw:
-        successor = db.session.get(Product, int(raw)) if raw.isdigit() else None
+        successor = db.session.get(Product, normalize.row_id(raw) or 0)
         if successor is None:
             raise ServiceError({"successor_id": "Escolha um produto da lista."})
         if successor.id == product.id:

@@ -4,6 +4,7 @@ an MRR expansion, the churn list with logo and revenue churn, GRR and NRR per mo
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from portal import normalize
 from portal.accounts.decorators import roles_required
 from portal.accounts.scope import get_scoped_or_404
 from portal.accounts.services import ServiceError
@@ -77,7 +78,7 @@ def churn_reasons():
         reason = None
         if request.form.get("id"):  # editing: an id that is not a reason is a 404, never a new reason
             raw = request.form["id"].strip()
-            reason = db.session.get(ChurnReason, int(raw)) if raw.isdigit() and len(raw) < 10 else None
+            reason = db.session.get(ChurnReason, normalize.row_id(raw) or 0)
             if reason is None:
                 abort(404)
         try:

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from portal import normalize
 from portal.accounts.decorators import roles_required
 from portal.accounts.scope import get_scoped_or_404, scoped
 from portal.accounts.services import ServiceError
@@ -88,7 +89,7 @@ def nps_topic(topic_id):
 def nps_topics_edit():
     errors = {}
     if request.method == "POST":
-        topic = db.get_or_404(NpsTopic, int(request.form["id"])) if (request.form.get("id") or "").isdigit() else None
+        topic = db.get_or_404(NpsTopic, normalize.row_id(request.form["id"]) or 0) if (request.form.get("id") or "").isdigit() else None
         try:
             nps_topics.save_topic(request.form, topic, current_user)
             db.session.commit()

@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from portal import normalize
 from portal.accounts.decorators import roles_required
 from portal.accounts.scope import criteria
 from portal.accounts.services import ServiceError
@@ -48,7 +49,7 @@ def playbooks_index():
 
 def _plan_page(product, errors=None, status=200, selected=()):
     return render_template("cs/playbooks/plan.html", plan=playbooks.plan(current_user, product), errors=errors or {},
-                           selected={int(i) for i in selected if str(i).isdigit()}, TOUCH_MODELS=TOUCH_MODELS,
+                           selected={normalize.row_id(i) for i in selected} - {None}, TOUCH_MODELS=TOUCH_MODELS,
                            steps=STEPS), status
 
 
@@ -71,7 +72,7 @@ def playbook_start(product_id):
             abort(404)
         accounts = [r.account for r in rows if r.migration is None]
     else:
-        ids = {int(i) for i in raw if str(i).isdigit()}
+        ids = {normalize.row_id(i) for i in raw} - {None}
         if len(ids) != len(raw):
             abort(404)
         accounts = list(db.session.execute(select(Account).where(Account.id.in_(ids), criteria(current_user, Account))
@@ -127,7 +128,7 @@ def playbook_migration(migration_id):
 
 
 def _board_page(status=200, message=None):
-    product_id = request.values.get("produto", type=int)
+    product_id = request.values.get("produto", type=normalize.row_id)
     template = "cs/playbooks/partials/board.html" if request.htmx else "cs/playbooks/board.html"
     return render_template(template, columns=playbooks.board(current_user, product_id), product_id=product_id,
                            products=product_lifecycle.legacy_products(), message=message, failed=status >= 400,

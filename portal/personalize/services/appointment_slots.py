@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import select
 
+from portal import normalize
 from portal.accounts.audit import audit
 from portal.accounts.services import ServiceError
 from portal.automation.engine import schedule
@@ -81,7 +82,7 @@ def create_slots(development: Development, data: dict, user=None, now: datetime 
         errors["date_to"] = "A data final precisa ser igual ou depois da inicial."
     elif first and last and (last - first).days > MAX_RANGE_DAYS:
         errors["date_to"] = f"Publique no máximo {MAX_RANGE_DAYS} dias de cada vez."
-    weekdays = {int(w) for w in data.get("weekdays") or [] if str(w).isdigit() and 0 <= int(w) <= 6}
+    weekdays = {d for d in map(normalize.row_id, data.get("weekdays") or []) if d is not None and d <= 6}
     if not weekdays:
         errors["weekdays"] = "Marque ao menos um dia da semana."
     starts = field(errors, "times", _parse_times, data.get("times"))

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from portal import normalize
 from portal.accounts.audit import audit
 from portal.accounts.services import ServiceError
 from portal.automation.engine import schedule
@@ -96,7 +97,7 @@ def can_change(appointment: Appointment, now: datetime | None = None) -> bool:
 # ---- seats ---------------------------------------------------------------------------------------------
 
 def _slot_of(unit: Unit, slot_id) -> AppointmentSlot:
-    slot = db.session.get(AppointmentSlot, int(slot_id)) if str(slot_id or "").isdecimal() else None
+    slot = db.session.get(AppointmentSlot, normalize.row_id(slot_id) or 0)
     if slot is None or slot.development_id != unit.development_id:
         raise ServiceError({"slot": "Escolha um dos horários disponíveis."})
     return slot

@@ -6,6 +6,7 @@ theirs); an option or item that was used is retired, not deleted, so old selecti
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from portal import normalize
 from portal.accounts.audit import audit
 from portal.accounts.services import ServiceError
 from portal.dbtypes import utcnow
@@ -50,7 +51,7 @@ def save_item(development: Development, data: dict, item: Item | None = None) ->
     """`data["typologies"]` maps typology id → quantity text for every typology the item applies to
     (pieces for "unit", the room's m² for "area"; ignored for "fixed")."""
     errors: dict[str, str] = {}
-    category = db.session.get(Category, int(data["category_id"])) if str(data.get("category_id") or "").isdigit() else None
+    category = db.session.get(Category, normalize.row_id(data.get("category_id")) or 0)
     if category is None or category.development_id != development.id:
         errors["category_id"] = "Escolha uma categoria deste empreendimento."
     name = field(errors, "name", parse_text, data.get("name"), "o nome do item", 120)
@@ -63,7 +64,7 @@ def save_item(development: Development, data: dict, item: Item | None = None) ->
         Typology.development_id == development.id)).scalars()}
     quantities = {}
     for key, text in (data.get("typologies") or {}).items():
-        tid = int(key) if str(key).isdigit() else None
+        tid = normalize.row_id(key)
         if tid not in own:
             errors["typologies"] = "Escolha tipologias deste empreendimento."
             continue

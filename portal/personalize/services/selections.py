@@ -16,6 +16,7 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from portal import normalize
 from portal.accounts.audit import audit
 from portal.accounts.services import ServiceError
 from portal.automation.engine import schedule
@@ -231,10 +232,10 @@ def _upsert_line(selection: Selection, item: Item, option: Option, price: Option
 
 
 def _resolve(unit: Unit, item_id, option_id) -> tuple[Item, Option]:
-    item = db.session.get(Item, int(item_id)) if str(item_id).isdigit() else None
+    item = db.session.get(Item, normalize.row_id(item_id) or 0)
     if item is None or item.development_id != unit.development_id:
         raise ServiceError({"item": "Item não encontrado."})
-    option = db.session.get(Option, int(option_id)) if str(option_id or "").isdigit() else None
+    option = db.session.get(Option, normalize.row_id(option_id) or 0)
     if option is None or option.item_id != item.id:
         raise ServiceError({f"item-{item.id}": "Escolha uma das opções deste item."})
     return item, option
@@ -281,10 +282,10 @@ def save_draft(selection: Selection, choices: dict, actor, now: datetime | None 
     page = unit_page(unit, actor, now)
     errors, changed = {}, 0
     for view in page.items:
-        wanted = choices.get(view.item.id)
-        if wanted is None or not str(wanted).isdigit():
+        wanted = normalize.row_id(choices.get(view.item.id))
+        if wanted is None:
             continue
-        if int(wanted) == view.chosen_id:  # unchanged (a line's option, or the standard one)
+        if wanted == view.chosen_id:  # unchanged (a line's option, or the standard one)
             continue
         try:
             if choose(selection, view.item.id, wanted, actor, now) is not None:
@@ -311,9 +312,8 @@ def submit(selection: Selection, revision, actor, now: datetime | None = None) -
     if page.missing:
         raise ServiceError({"selection": "Escolha uma opção para: " + ", ".join(v.item.name for v in page.missing)
                                          + "."})
-    try:
-        expected = int(revision)
-    except (TypeError, ValueError):
+    expected = normalize.row_id(revision)  # an INTEGER counter: read like an id
+    if expected is None:
         expected = -1
     done = db.session.execute(
         update(Selection).where(Selection.id == selection.id, Selection.status.in_(EDITABLE_STATUSES),

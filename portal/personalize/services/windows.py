@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from portal import jobs
+from portal import jobs, normalize
 from portal.accounts.audit import audit
 from portal.accounts.services import ServiceError
 from portal.extensions import db
@@ -55,9 +55,7 @@ def any_window_open(unit, windows, now: datetime) -> bool:
 
 
 def _own(model, development, value):
-    if not str(value or "").isdigit():
-        return None
-    row = db.session.get(model, int(value))
+    row = db.session.get(model, normalize.row_id(value) or 0)
     return row if row is not None and row.development_id == development.id else None
 
 
@@ -75,7 +73,7 @@ def save_window(development: Development, data: dict, window: PersonalizationWin
     typology = _own(Typology, development, data.get("typology_id"))
     if data.get("typology_id") and typology is None:
         errors["typology_id"] = "Escolha uma tipologia deste empreendimento."
-    ids = {int(i) for i in data.get("category_ids") or [] if str(i).isdigit()}
+    ids = {normalize.row_id(i) for i in data.get("category_ids") or []} - {None}
     categories = db.session.execute(select(Category).where(Category.id.in_(ids),
                                                            Category.development_id == development.id)
                                     ).scalars().all()

@@ -12,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from portal import normalize
 from portal.accounts.decorators import roles_required
 from portal.accounts.scope import get_scoped_or_404, scoped
 from portal.accounts.services import ServiceError
@@ -204,7 +205,7 @@ def appointment_agenda():
     first = day - timedelta(days=day.weekday()) if view == "semana" else day
     span = 7 if view == "semana" else 1
     developments = db.session.execute(scoped(current_user, Development).order_by(Development.name)).scalars().all()
-    dev_id = request.args.get("empreendimento", type=int)
+    dev_id = request.args.get("empreendimento", type=normalize.row_id)
     if dev_id and dev_id not in {d.id for d in developments}:
         abort(404)
     days = agenda(current_user, first, span, dev_id)

@@ -6,6 +6,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user
 from sqlalchemy import select
 
+from portal import normalize
 from portal.accounts.audit import audit
 from portal.accounts.decorators import roles_required
 from portal.accounts.models import User
@@ -27,7 +28,7 @@ from portal.web.forms import apply_errors
 
 
 def _int(value):
-    return int(value) if str(value or "").isdigit() else None
+    return normalize.row_id(value)
 
 
 def _developments():

@@ -6,6 +6,7 @@ developments'); anything else is 404. Uploads are plain multipart forms (no Java
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
+from portal import normalize
 from portal.accounts.decorators import roles_required
 from portal.accounts.scope import get_scoped_or_404, scoped
 from portal.accounts.services import ServiceError
@@ -17,7 +18,7 @@ from portal.realestate.models import Development, Unit
 
 
 def _int(value):
-    return int(value) if str(value or "").isdigit() else None
+    return normalize.row_id(value)
 
 
 def _posted_files():

@@ -8,6 +8,7 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_login import current_user
 from sqlalchemy import select
 
+from portal import normalize
 from portal.accounts.decorators import roles_required
 from portal.accounts.models import AuditLog
 from portal.accounts.scope import get_scoped_or_404
@@ -109,8 +110,9 @@ def unit_choose(unit_id, item_id):
 def _posted_choices() -> dict[int, int]:
     out = {}
     for key, value in request.form.items():
-        if key.startswith("item-") and key[5:].isdigit() and str(value).isdigit():
-            out[int(key[5:])] = int(value)
+        item_id, option_id = normalize.row_id(key.removeprefix("item-")), normalize.row_id(value)
+        if key.startswith("item-") and item_id is not None and option_id is not None:
+            out[item_id] = option_id
     return out
 
 

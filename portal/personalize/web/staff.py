@@ -2,6 +2,7 @@
 from flask import render_template, request
 from flask_login import current_user
 
+from portal import normalize
 from portal.accounts.decorators import roles_required
 from portal.accounts.scope import get_scoped_or_404
 from portal.personalize import queries
@@ -15,7 +16,7 @@ def development_or_404(development_id) -> Development:
 
 
 def _int(value):
-    return int(value) if str(value or "").isdigit() else None
+    return normalize.row_id(value)
 
 
 @bp.route("/empreendimentos/<int:development_id>")

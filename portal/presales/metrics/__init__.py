@@ -23,6 +23,7 @@ from functools import cached_property
 
 from sqlalchemy import and_, case, func, literal, null, select, union_all
 
+from portal import normalize
 from portal.accounts.models import Team, User
 from portal.accounts.scope import criteria
 from portal.dbtypes import utcnow
@@ -340,10 +341,6 @@ class Metrics:
 
 def from_params(user, params: dict, now: datetime | None = None) -> Metrics:
     """Metrics for a report's / the dashboard's typed parameters (start, end, development, team)."""
-    def as_int(value):
-        try:
-            return int(value) if value not in (None, "") else None
-        except (TypeError, ValueError):
-            return None
     period = Period.resolve(params.get("start"), params.get("end"))
-    return Metrics(user, period, as_int(params.get("development")), as_int(params.get("team")), now=now)
+    return Metrics(user, period, normalize.row_id(params.get("development")), normalize.row_id(params.get("team")),
+                   now=now)

@@ -4,6 +4,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import and_, func, or_, select
 
+from portal import normalize
 from portal.accounts.audit import audit
 from portal.accounts.models import User
 from portal.accounts.scope import scoped
@@ -72,7 +73,7 @@ def launch(user, name: str, filters: dict, queue_id: int, script: str = "") -> C
     errors = {}
     if not (name or "").strip():
         errors["name"] = "Dê um nome à campanha."
-    queue = db.session.get(Queue, int(queue_id)) if queue_id else None
+    queue = db.session.get(Queue, normalize.row_id(queue_id) or 0) if queue_id else None
     if queue is None or not queue.active or queue.kind != "broker":
         errors["queue_id"] = "Escolha uma fila de corretores ativa."
     if errors:

@@ -1,6 +1,7 @@
 """Operations on one lead: narratives, stage moves (with required fields), qualification, lost/won."""
 from sqlalchemy import select
 
+from portal import normalize
 from portal.accounts.audit import audit
 from portal.accounts.services import ServiceError
 from portal.automation.events import publish
@@ -109,7 +110,7 @@ def apply_values(lead: Lead, values: dict) -> None:
             _apply_contact(lead, field, values[field])
     for field, model in (("development_id", Development), ("media_id", Media)):
         if values.get(field):
-            row = db.session.get(model, int(values[field])) if str(values[field]).isdigit() else None
+            row = db.session.get(model, normalize.row_id(values[field]) or 0)
             if row is None:
                 raise ServiceError({field: "Opção inválida."})
             setattr(lead, field, row.id)

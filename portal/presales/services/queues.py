@@ -3,6 +3,7 @@
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from portal import normalize
 from portal.accounts.audit import audit
 from portal.accounts.models import User
 from portal.accounts.scope import can_see
@@ -105,7 +106,7 @@ def _level(queue_id: int, exclude: int | None) -> float:
 
 def add_member(queue: Queue, user_id, actor=None, weight=1) -> QueueMember:
     errors: dict[str, str] = {}
-    user = db.session.get(User, int(user_id)) if str(user_id or "").strip().isdigit() else None
+    user = db.session.get(User, normalize.row_id(user_id) or 0)
     who = "um corretor" if queue.kind == "broker" else "um SDR"
     if user is None or not user.active or user.role != queue.kind:
         errors["user_id"] = f"Escolha {who} ativo."

@@ -37,6 +37,7 @@ from datetime import timedelta
 
 from sqlalchemy import case, delete, func, insert, or_, select
 
+from portal import normalize
 from portal.accounts.audit import audit
 from portal.accounts.services import ServiceError
 from portal.dbtypes import utcnow
@@ -100,10 +101,10 @@ def _slug(errors: dict, value, model, existing, what: str) -> str | None:
 
 def _ids(errors: dict, field: str, values, model, what: str) -> list[int]:
     values = [v for v in (values or []) if str(v).strip()]
-    if any(not str(v).strip().isdigit() for v in values):
+    if any(normalize.row_id(v) is None for v in values):
         errors[field] = f"Escolha {what} da lista."
         return []
-    ids = sorted({int(v) for v in values})
+    ids = sorted({normalize.row_id(v) for v in values})
     found = set(db.session.execute(select(model.id).where(model.id.in_(ids))).scalars()) if ids else set()
     if found != set(ids):
         errors[field] = f"Escolha {what} da lista."
