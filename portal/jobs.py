@@ -74,8 +74,23 @@ def get_redis() -> redis_lib.Redis:
     return conn
 
 
-def queue(name: str = "default") -> Queue:
-    return Queue(name, connection=get_redis(), default_timeout=current_app.config["JOB_TIMEOUT"])
+def queue(name: str = "default", connection: redis_lib.Redis | None = None) -> Queue:
+    return Queue(name, connection=connection or get_redis(), default_timeout=current_app.config["JOB_TIMEOUT"])
+
+
+def _enqueue_redis() -> redis_lib.Redis:
+    """The app's Redis for enqueueing only, failing fast: a request enqueues after its COMMIT, and a dead
+    or hung Redis must cost it a second or two per job (the sweep enqueues the job later), not redis-py's
+    5 s per try times 11 tries. Blocking reads (the worker) keep get_redis()'s own settings."""
+    app = current_app._get_current_object()
+    get_redis()  # attaches to (or starts) the embedded server
+    url = app.config["REDIS_URL"] or f"unix://{embedded_socket(app.config['INSTANCE_DIR'])}"
+    cached = app.extensions.get("portal_redis_enqueue")
+    if cached is None or cached[0] != url:
+        client = redis_lib.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2,
+                                          retry=redis_lib.retry.Retry(redis_lib.backoff.NoBackoff(), 0))
+        cached = app.extensions["portal_redis_enqueue"] = (url, client)
+    return cached[1]
 
 
 def enqueue(func, *args, queue_name: str = "default", job_id: str | None = None,
@@ -85,7 +100,7 @@ def enqueue(func, *args, queue_name: str = "default", job_id: str | None = None,
     options = {"job_id": job_id}
     if retry and intervals:
         options["retry"] = Retry(max=len(intervals), interval=intervals)
-    q = queue(queue_name)
+    q = queue(queue_name, _enqueue_redis())
     if at is not None:
         return q.enqueue_at(at, func, *args, **kwargs, **options)
     return q.enqueue(func, *args, **kwargs, **options)

@@ -101,7 +101,7 @@ def test_a_slot_whose_enqueue_failed_is_claimed_again_when_redis_answers(app, mo
     with socket.socket() as s:  # a port nobody listens on: connection refused, as with Redis stopped
         s.bind(("127.0.0.1", 0))
         dead_port = s.getsockname()[1]
-    monkeypatch.setitem(app.extensions, "portal_redis", redis.Redis(port=dead_port))
+    monkeypatch.setitem(app.config, "REDIS_URL", f"redis://127.0.0.1:{dead_port}/0")
     with pytest.raises(redis.ConnectionError):
         jobs.schedule_tick(NOW)
     assert db.session.scalars(select(PeriodicRun)).all() == []  # the claim went back with the rollback

@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import re
+import signal
 import subprocess
 import time
 from datetime import datetime, timedelta, timezone
@@ -100,6 +101,8 @@ def outage_app(app, redis_server):
     with second.app_context():
         db.engine.dispose()
         jobs.get_redis().close()
+        if "portal_redis_enqueue" in second.extensions:
+            second.extensions["portal_redis_enqueue"][1].close()
 
 
 def login(client, user):
@@ -158,6 +161,26 @@ def test_api_lead_with_redis_stopped_is_created_once_and_its_event_runs_when_red
     found, queued = recover(outage_app, redis_server)
     assert found["events"] >= 1 and f"event-{created.id}" in queued
     assert db.session.get(Event, created.id).processed_at is not None
+
+
+def test_a_hung_redis_holds_a_request_for_seconds_not_a_minute(outage_app, redis_server, sales):
+    _, token = apiclients.create_client("Site institucional")
+    db.session.commit()
+    redis_server.proc.send_signal(signal.SIGSTOP)  # accepts connections, never answers
+    try:
+        started = time.monotonic()
+        response = outage_app.test_client().post(
+            "/api/v1/leads", headers={"Authorization": f"Bearer {token}"}, content_type="application/json",
+            data=json.dumps({"name": "Fernanda Rocha", "email": "fernanda@exemplo.com.br",
+                             "development": "jardim-europa"}))
+        took = time.monotonic() - started
+    finally:
+        redis_server.proc.send_signal(signal.SIGCONT)
+    assert response.status_code == 201
+    # 1 s for the rate limit's store, then 2 s per job enqueued after COMMIT (redis-py's defaults: 5 s per
+    # job on a hung server, ~58 s on one whose packets are dropped).
+    assert took < 8, f"the request waited {took:.1f} s on Redis"
+    assert db.session.scalar(select(func.count(Lead.id))) == 1
 
 
 def test_public_form_with_redis_stopped_thanks_the_visitor(outage_app, redis_server, sales):
