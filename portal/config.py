@@ -27,6 +27,8 @@ class Config:
     PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:5000")
     COMPANY_NAME = os.environ.get("COMPANY_NAME", "Portal")
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE / "uploads"))
+    # Serve CSS/JS/icons from another folder (a built or patched copy); empty means portal/static.
+    STATIC_DIR = os.environ.get("PORTAL_STATIC_DIR", "")
     PHOTO_MAX_MB = int(os.environ.get("PHOTO_MAX_MB", "5"))
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "16")) * 1024 * 1024
 

@@ -1,12 +1,17 @@
-"""OpenAPI 3.0 description of the lead intake API, written by hand to say exactly what api.py does.
+"""OpenAPI 3.0 description of the pre-sales endpoints (lead intake, RD Station, the sales-CRM webhook), written
+by hand to say exactly what the views do; registered into the app's one document (portal/web/openapi.py).
 
 tests/presales/test_api.py checks the two against each other: the schema's example posts to 201, every
-documented status code is produced by a real request, and the limits here are the ones api.py enforces.
+documented status code is produced by a real request, and the limits here are the ones api.py enforces;
+tests/runtime/test_web_sw_openapi.py checks that every /api/v1 route of the app is documented and that the
+examples are accepted on the demo data (the development they name is one `portal demo` creates).
 """
 from copy import deepcopy
 
 from portal.presales.api import MAX_BODY, MAX_WEBHOOK_LEADS
 from portal.presales.services.intake import MAX_MESSAGE
+from portal.web import openapi
+from portal.web.openapi import error as _error
 
 LEAD_NUMBER = {"type": "string", "pattern": r"^L-\d{6,}$", "example": "L-000123"}
 FIELD_ERRORS = {"type": "object", "additionalProperties": {"type": "string"},
@@ -14,12 +19,6 @@ FIELD_ERRORS = {"type": "object", "additionalProperties": {"type": "string"},
                                "(nem e-mail nem telefone), development, channel, media, message, extra, "
                                "leads, pipeline, e qualquer campo desconhecido.",
                 "example": {"email": "E-mail inválido.", "development": "Empreendimento desconhecido: x."}}
-
-
-def _error(description: str, example_message: str) -> dict:
-    return {"description": description, "content": {"application/json": {
-        "schema": {"$ref": "#/components/schemas/Error"},
-        "example": {"error": "…", "message": example_message}}}}
 
 
 COMMON_ERRORS = {
@@ -36,8 +35,9 @@ COMMON_ERRORS = {
                   "Você fez muitas tentativas em pouco tempo. Aguarde um minuto e tente de novo."),
 }
 
-LEAD_EXAMPLE = {"name": "Fernanda Rocha", "email": "fernanda.rocha@exemplo.com.br", "phone": "+55 11 98765-4321",
-                "development": "jardim-europa", "channel": "api", "media": "google",
+# A development `portal demo` creates, and a person its sample leads do not already hold (or the answer is 200).
+LEAD_EXAMPLE = {"name": "Marina Albuquerque", "email": "marina.albuquerque@exemplo.com.br",
+                "phone": "+55 11 97654-3210", "development": "jardim-das-acacias", "channel": "api", "media": "google",
                 "message": "Gostaria de agendar uma visita.", "extra": {"utm_campaign": "lancamento"}}
 
 SCHEMAS = {
@@ -85,10 +85,6 @@ SCHEMAS = {
         "properties": {"number": LEAD_NUMBER, "status": {"type": "string", "enum": ["duplicate"]}},
         "example": {"number": "L-000098", "status": "duplicate"},
     },
-    "Error": {
-        "type": "object", "required": ["error", "message"],
-        "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
-    },
     "ValidationError": {
         "type": "object", "required": ["error", "message", "errors"],
         "properties": {"error": {"type": "string"}, "message": {"type": "string"}, "errors": FIELD_ERRORS},
@@ -122,9 +118,9 @@ SCHEMAS = {
         "type": "object", "required": ["leads"],
         "properties": {"leads": {"type": "array", "minItems": 1, "maxItems": MAX_WEBHOOK_LEADS,
                                  "items": {"$ref": "#/components/schemas/RDStationLead"}}},
-        "example": {"leads": [{"name": "Ricardo Nunes", "email": "ricardo.nunes@exemplo.com.br",
-                               "personal_phone": "(11) 98765-0002",
-                               "last_conversion": {"content": {"identificador": "jardim-europa"},
+        "example": {"leads": [{"name": "Helena Castro", "email": "helena.castro@exemplo.com.br",
+                               "personal_phone": "(11) 97654-3211",
+                               "last_conversion": {"content": {"identificador": "jardim-das-acacias"},
                                                    "conversion_origin": {"source": "Instagram"}}}]},
     },
     "RDStationResult": {
@@ -141,7 +137,37 @@ SCHEMAS = {
                                "warnings": {"type": "object", "additionalProperties": {"type": "string"}}}}},
         },
     },
+    "SalesStatusIn": {
+        "type": "object", "required": ["id"], "anyOf": [{"required": ["external_id"]}, {"required": ["number"]}],
+        "description": "Uma mudança de situação no CRM de vendas. O lead é achado pelo external_id (o id que o CRM "
+                       "respondeu no envio) ou pelo número do Portal.",
+        "properties": {
+            "id": {"type": "string", "description": "Id do evento no CRM: cada id é aplicado uma só vez."},
+            "external_id": {"type": "string"}, "number": LEAD_NUMBER,
+            "status": {"type": "string", "maxLength": 60, "description": "Situação no CRM (texto livre)."},
+            "value_cents": {"type": "integer", "minimum": 0, "nullable": True,
+                            "description": "Valor negociado em centavos."},
+        },
+        "example": {"id": "evt-1001", "number": "L-000001", "status": "Proposta aceita", "value_cents": 45000000},
+    },
+    "SalesStatusResult": {
+        "type": "object", "required": ["status", "number"],
+        "properties": {"status": {"type": "string", "enum": ["updated", "duplicate"],
+                                  "description": "duplicate: este id de evento já foi aplicado; nada mudou."},
+                       "number": LEAD_NUMBER},
+        "example": {"status": "updated", "number": "L-000001"},
+    },
+    "SalesStatusError": {
+        "type": "object", "required": ["error"], "properties": {"error": {"type": "string"}},
+        "example": {"error": "Assinatura inválida."},
+    },
 }
+
+
+def _webhook_error(description: str, example: str) -> dict:
+    return {"description": description, "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/SalesStatusError"}, "example": {"error": example}}}}
+
 
 JSON_BODY_NOTE = (f"Corpo em JSON (Content-Type: application/json), até {MAX_BODY // 1024} KB. Se a resposta não "
                   "for 2xx, nada foi gravado.")
@@ -187,6 +213,30 @@ PATHS = {
                                        "schema": {"$ref": "#/components/schemas/ValidationError"}}}},
         },
     }},
+    "/api/v1/webhooks/sales-status": {"post": {
+        "operationId": "salesStatusWebhook",
+        "summary": "Webhook do CRM de vendas: situação de um lead enviado",
+        "description": "O CRM de vendas avisa mudanças de situação (e o valor negociado) de um lead que o Portal "
+                       "lhe enviou. Assinado como o envio: X-Portal-Timestamp (segundos Unix) e X-Portal-Signature "
+                       "= \"sha256=\" + HMAC-SHA256(SALES_CRM_SECRET, timestamp + \".\" + corpo bruto), com "
+                       "tolerância de SALES_CRM_TOLERANCE_SECONDS (padrão 300 s). Cada id de evento é aplicado "
+                       "uma vez; o reenvio responde duplicate. Erros respondem {\"error\": mensagem}.",
+        "security": [{"salesCrmSignature": [], "salesCrmTimestamp": []}],
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/SalesStatusIn"}}}},
+        "responses": {
+            "200": {"description": "Situação aplicada, ou evento já aplicado antes.", "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/SalesStatusResult"}}}},
+            "400": _webhook_error("JSON malformado.", "JSON malformado."),
+            "401": _webhook_error("Assinatura ausente, inválida, ou timestamp fora da tolerância (ou "
+                                  "SALES_CRM_SECRET não configurado). Nada foi gravado.", "Assinatura inválida."),
+            "404": _webhook_error("Nenhum lead com este external_id ou número.", "Lead não encontrado."),
+            "422": _webhook_error("Sem id do evento, sem external_id e number, ou value_cents que não é um "
+                                  "inteiro ≥ 0.", "Informe id do evento e external_id ou number do lead."),
+            "429": _error("Mais de 120 requisições por minuto.",
+                          "Você fez muitas tentativas em pouco tempo. Aguarde um minuto e tente de novo."),
+        },
+    }},
     "/api/v1/openapi.json": {"get": {
         "operationId": "openapi",
         "summary": "Este documento",
@@ -197,26 +247,16 @@ PATHS = {
 }
 
 
+openapi.register(PATHS, SCHEMAS, {
+    "queryToken": {"type": "apiKey", "in": "query", "name": "token", "description": "Só no webhook do RD Station."},
+    "salesCrmSignature": {"type": "apiKey", "in": "header", "name": "X-Portal-Signature",
+                          "description": "sha256=<HMAC-SHA256 hex de timestamp + \".\" + corpo, com "
+                                         "SALES_CRM_SECRET>. Só no webhook do CRM de vendas."},
+    "salesCrmTimestamp": {"type": "apiKey", "in": "header", "name": "X-Portal-Timestamp",
+                          "description": "Segundos Unix do envio, assinados junto com o corpo."},
+})
+
+
 def document(server_url: str = "") -> dict:
-    return {
-        "openapi": "3.0.3",
-        "info": {
-            "title": "Portal — entrada de leads",
-            "version": "1.0.0",
-            "description": "Envio de leads por sistemas parceiros. Cada sistema recebe um token (cliente de API) "
-                           "em Config. pré-vendas → Clientes de API, ou por `portal api-token create NOME`. "
-                           "Mensagens de erro em português.",
-        },
-        "servers": [{"url": server_url or "/"}],
-        "paths": deepcopy(PATHS),
-        "components": {
-            "securitySchemes": {
-                "bearerAuth": {"type": "http", "scheme": "bearer",
-                               "description": "Authorization: Bearer pk_…"},
-                "queryToken": {"type": "apiKey", "in": "query", "name": "token",
-                               "description": "Só no webhook do RD Station."},
-            },
-            "schemas": deepcopy(SCHEMAS),
-        },
-        "security": [{"bearerAuth": []}],
-    }
+    """The app's whole /api/v1 document (what /api/v1/openapi.json serves)."""
+    return openapi.document(server_url)

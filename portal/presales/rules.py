@@ -45,3 +45,5 @@ EVENTS = [
 ]
 for event_type, label, payload in EVENTS:
     register_event(event_type, "lead", label, payload)
+
+from portal.presales import openapi  # noqa: E402,F401  (the pre-sales endpoints in the app's OpenAPI document)

@@ -1,4 +1,7 @@
-from flask import Blueprint, current_app, jsonify, redirect, render_template, send_from_directory, url_for
+import hashlib
+from pathlib import Path
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select, text
 
@@ -69,10 +72,40 @@ def manifest():
         render_template("web/manifest.json"), mimetype="application/manifest+json")
 
 
+def static_version(folder: str) -> str:
+    """A short hash of every file under the static folder: a deploy that changes any asset changes it."""
+    root, digest = Path(folder), hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def serve_static_from(app, folder: str | None = None) -> str:
+    """Point the app at its static folder and hash it; at start-up (a deploy restarts the process)."""
+    if folder:
+        app.static_folder = folder
+    app.config["STATIC_VERSION"] = static_version(app.static_folder)
+    return app.config["STATIC_VERSION"]
+
+
+bp.record_once(lambda state: serve_static_from(state.app, state.app.config.get("STATIC_DIR")))
+
+
+@bp.app_url_defaults
+def _versioned_static_urls(endpoint, values):
+    # Every asset URL names the build: the service worker serves assets cache-first, so a new build must
+    # ask for new URLs (an unversioned one is never cached by it).
+    if endpoint == "static" and "v" not in values:
+        values["v"] = current_app.config["STATIC_VERSION"]
+
+
 @bp.route("/sw.js")
 def service_worker():
-    # Served from the root so its scope covers the whole app.
-    response = send_from_directory(current_app.static_folder, "sw.js", mimetype="application/javascript")
+    # Served from the root so its scope covers the whole app; the build version names its cache, so a deploy
+    # makes the browser install the new worker, which drops the old cache on activate.
+    source = Path(current_app.static_folder, "sw.js").read_text(encoding="utf-8")
+    response = current_app.response_class(source.replace("__STATIC_VERSION__", current_app.config["STATIC_VERSION"]),
+                                          mimetype="application/javascript")
     response.headers["Service-Worker-Allowed"] = "/"
     response.headers["Cache-Control"] = "no-cache"
     return response
@@ -80,7 +113,13 @@ def service_worker():
 
 @bp.route("/offline")
 def offline():
-    return render_template("web/offline.html")
+    # Rendered without the context processors: they read current_user, and loading it (from a remember-me
+    # cookie, say) writes the session, so this background fetch would answer a Set-Cookie that can overwrite
+    # the cookie of a login happening meanwhile.
+    html = current_app.jinja_env.get_template("web/offline.html").render()
+    response = current_app.response_class(html, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 @bp.route("/verify")
