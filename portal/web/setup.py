@@ -93,4 +93,5 @@ def init_app(app):
             return error_response(500)
         except Exception:  # the layout needs the database: still answer, without it
             app.logger.exception("the error page failed; answering the plain one")
-            return render_template("errors/plain.html", code=500, title=ERROR_TEXT[500][0], text=ERROR_TEXT[500][1]), 500
+            plain = app.jinja_env.get_template("errors/plain.html")  # no context processors either
+            return plain.render(code=500, title=ERROR_TEXT[500][0], text=ERROR_TEXT[500][1]), 500

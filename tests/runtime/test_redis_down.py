@@ -254,6 +254,19 @@ def test_error_page_renders_after_a_commit_hook_broke_the_session(outage_app, sa
     assert response.status_code == 500 and "Erro interno" in page and "Bruna Corretora" in page
 
 
+def test_a_plain_error_page_answers_when_the_layout_cannot_render(outage_app, sales, monkeypatch):
+    client = outage_app.test_client()
+    assert login(client, sales["south_broker"]).status_code == 302
+
+    def database_gone(user):
+        raise ConnectionError("the database went away")
+    monkeypatch.setattr("portal.web.setup.navigation", database_gone)
+    response = client.get("/_test/commit-hook-fails")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 500 and "Erro interno" in page and "Voltar ao início" in page
+    assert "Bruna Corretora" not in page  # no layout, no user
+
+
 def test_405_keeps_the_allow_header(client):
     response = client.get("/logout")  # POST only
     assert response.status_code == 405 and "Método não permitido" in response.get_data(as_text=True)
