@@ -196,3 +196,24 @@ def test_csv_cell_over_128_kb_is_a_file_error(client, login_as):
     r, before = _units_import(client, login_as, data)
     assert r.status_code == 422 and "passa de 128 KB" in r.get_data(as_text=True)
     assert db.session.scalar(select(func.count(Unit.id))) == before
+
+
+# --- CS usage API (JSON rows) -------------------------------------------------------------------------------
+
+def test_usage_api_refuses_odd_counts_and_nul_per_row_and_writes_nothing(client, app):
+    import time_machine
+
+    from portal.cs.models import UsageMetric
+    from tests.cs.conftest import make_account
+
+    account = make_account()
+    _, tok = apiclients.create_client("Produto (telemetria)")
+    db.session.commit()
+    rows = [{"cnpj": account.cnpj, "day": "2026-03-15", "feature": "relatorio", "count": "²"},
+            {"cnpj": account.cnpj, "day": "2026-03-15", "feature": "relatorio", "count": "١٢"},
+            {"cnpj": account.cnpj, "day": "2026-03-15", "feature": "rel\x00atorio", "count": 3}]
+    with time_machine.travel("2026-03-16 10:00", tick=False):
+        r = client.post("/api/v1/cs/usage", json={"rows": rows}, headers={"Authorization": f"Bearer {tok}"})
+    assert r.status_code == 422, r.get_data(as_text=True)
+    assert set(r.get_json()["errors"]) == {"rows[0].count", "rows[1].count", "rows[2].feature"}
+    assert db.session.scalar(select(func.count(UsageMetric.id))) == 0

@@ -73,8 +73,8 @@ def clean_row(raw: dict, known: dict[str, int], today: date | None = None) -> tu
     if not FEATURE.match(feature):
         errors["feature"] = "Informe o código da funcionalidade (letras minúsculas, números, _ . -; até 80)."
     count = raw.get("count")
-    if isinstance(count, str) and count.strip().isdigit():
-        count = int(count.strip())
+    if isinstance(count, str):
+        count = normalize.row_id(count)  # ASCII digits: int() takes '١' and fails on '²'
     if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= MAX_COUNT:
         errors["count"] = "Informe a quantidade como número inteiro (0 ou mais)."
     if errors:
