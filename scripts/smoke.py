@@ -179,6 +179,28 @@ class Browser:
                  + (f": {detail}" if detail else ""))
         return result
 
+    def upload(self, path: str, fields: dict, file_field: str, filename: str, content: bytes, **kw) -> Response:
+        """A multipart/form-data POST, as a browser sends a form with a file input."""
+        boundary = "smoke" + os.urandom(12).hex()
+        parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+                 for k, v in fields.items()]
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; filename="{filename}"\r\n'
+                     f"Content-Type: application/pdf\r\n\r\n".encode() + content + b"\r\n")
+        body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+        url = self.base + path
+        req = urllib.request.Request(url, data=body, method="POST", headers={
+            "User-Agent": "portal-smoke/1", "Content-Type": f"multipart/form-data; boundary={boundary}"})
+        try:
+            with self.opener.open(req, timeout=60) as resp:
+                result = Response(resp.status, resp.url, resp.read(), resp.headers)
+        except urllib.error.HTTPError as exc:
+            result = Response(exc.code, exc.url, exc.read(), exc.headers)
+        except (OSError, urllib.error.URLError) as exc:
+            fail(f"{self.who}: POST {path}: no answer from the server ({exc})")
+        if result.status not in kw.get("expect", (200,)):
+            fail(f"{self.who}: POST {path} answered {result.status}: {flash_text(result.text)!r}")
+        return result
+
     def get(self, path, **kw) -> Response:
         return self.request("GET", path, **kw)
 
@@ -432,7 +454,27 @@ class Smoke:
                  f" ({status.summary()})")
         if status.coverage != SignatureCoverageLevel.ENTIRE_FILE:
             fail(f"the signature does not cover the whole file ({status.coverage})")
-        return f"signed PDF {len(pdf)} bytes, signature {status.summary()}, covers the entire file"
+        # The same check must notice one changed byte, or it proves nothing.
+        tampered = bytearray(pdf)
+        start, length = (int(v) for v in list(signatures[0].sig_object["/ByteRange"])[:2])
+        tampered[start + length // 2] ^= 0x01
+        status_bad = validate_pdf_signature(PdfFileReader(io.BytesIO(bytes(tampered)), strict=False)
+                                            .embedded_signatures[0],
+                                            ValidationContext(trust_roots=[load_cert_from_pemder(cert_path)],
+                                                              allow_fetching=False))
+        if status_bad.intact:
+            fail("the signature check still says 'intact' after one byte of the signed PDF was changed")
+        # …and the portal's public /verificar says the same as pyHanko, for the file and for the changed copy.
+        public = Browser(self.base, "anonymous visitor")
+        for content, expected in ((pdf, "Assinatura válida"), (bytes(tampered), "Assinatura inválida")):
+            page = public.get("/personalizacao/verificar").text
+            answer = public.upload("/personalizacao/verificar", {"csrf_token": csrf_of(page)}, "pdf",
+                                   "contrato.pdf", content).text
+            if expected not in answer:
+                fail(f"/personalizacao/verificar does not answer {expected!r} for the "
+                     f"{'signed' if content is pdf else 'changed'} PDF: {flash_text(answer)!r}")
+        return (f"signed PDF {len(pdf)} bytes, signature {status.summary()}, covers the entire file; "
+                "a changed byte breaks it; /verificar agrees")
 
     # 5 -----------------------------------------------------------------------------------------------
     def report_pdf(self):
@@ -502,6 +544,12 @@ def main(argv=None) -> int:
             detail = step()
         except SmokeFailure as exc:
             print(f"[smoke.py] step {n} FAILED after {time.monotonic() - t0:.1f} s: {name}: {exc}", flush=True)
+            return 1
+        except Exception as exc:  # a page the script did not expect: say where, keep the trace
+            import traceback
+            traceback.print_exc()
+            print(f"[smoke.py] step {n} FAILED after {time.monotonic() - t0:.1f} s: {name}: unexpected "
+                  f"{type(exc).__name__}: {exc}", flush=True)
             return 1
         print(f"[smoke.py] step {n} ok ({time.monotonic() - t0:.1f} s): {name} — {detail}", flush=True)
     print(f"[smoke.py] all {len(steps)} steps ok in {time.monotonic() - started:.1f} s", flush=True)
