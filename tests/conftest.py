@@ -21,6 +21,43 @@ from portal.extensions import db, limiter  # noqa: E402
 USING_POSTGRES = (os.environ.get("DATABASE_URL") or "").startswith("postgresql")
 
 
+def _refuse_real_stores() -> str | None:
+    """Why this run would wipe a database or Redis db that is not a test one (the suite drops, truncates and
+    FLUSHDBs what it is pointed at), or None."""
+    from redis import ConnectionPool
+    from sqlalchemy.engine import make_url
+
+    database_url, redis_url = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
+    if database_url:
+        name = os.path.splitext(os.path.basename(make_url(database_url).database or ""))[0]
+        if not name.endswith("_test"):
+            return (f"DATABASE_URL names the database {name!r}: the suite drops and truncates its tables, so it "
+                    "only runs on a database whose name ends in _test (e.g. portal_test)")
+    if redis_url and ConnectionPool.from_url(redis_url).connection_kwargs.get("db", 0) in (0, "0"):
+        return ("REDIS_URL points at Redis db 0: the suite FLUSHDBs it, so give it another db number "
+                "(e.g. redis://127.0.0.1:6379/15)")
+    return None
+
+
+def pytest_configure(config):
+    refusal = _refuse_real_stores()
+    if refusal:
+        pytest.exit(f"refusing to run the tests: {refusal}", returncode=4)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """In CI (CI=true) a skipped browser test fails the run, with the skip's reason: a missing Chromium or
+    Playwright must not pass unnoticed."""
+    report = yield
+    if (report.skipped and not hasattr(report, "wasxfail") and os.environ.get("CI") == "true"
+            and item.get_closest_marker("browser")):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"browser test skipped in CI (CI=true): {reason}"
+    return report
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
