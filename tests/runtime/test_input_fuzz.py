@@ -148,3 +148,34 @@ def test_form_posts_with_odd_ids_and_nul_never_500(app, demo):
                 failures.append((path, repr(odd), status))
             db.session.rollback()
     assert not failures, "\n".join(map(str, failures))
+
+
+def test_json_api_fields_with_odd_values_never_500(app, demo, monkeypatch):
+    import json
+
+    from portal.presales import apiclients
+    from portal.presales.api import LEAD_FIELDS
+
+    monkeypatch.setitem(app.config, "API_RATE_LIMIT", "10000 per minute")  # the crawl is not a flood
+    _, token = apiclients.create_client("Fuzz")
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    base = {"name": "Fernanda Rocha", "email": "fernanda@exemplo.com.br", "phone": "11 98765-4321"}
+    odd_json = [json.dumps(v) for v in [*ODD_IDS, *ODD_TEXT]] + ['"\\ud800"', '"a\\udfffb"']
+    failures = []
+    for field in LEAD_FIELDS:
+        for value in odd_json:
+            if field == "extra":
+                value = '{"k": %s}' % value
+            raw = json.dumps(base)[:-1] + ', "%s": %s}' % (field, value)
+            status = _status(lambda: demo.post("/api/v1/leads", data=raw, content_type="application/json",
+                                               headers=headers))
+            if status not in (200, 201, 422):
+                failures.append(("/api/v1/leads", field, value, status))
+            rd = '{"leads": [%s, {"name": "Bom Contato", "email": "bom@exemplo.com.br"}]}' % raw
+            status = _status(lambda: demo.post("/api/v1/webhooks/rdstation", data=rd,
+                                               content_type="application/json", headers=headers))
+            if status != 200:
+                failures.append(("rdstation", field, value, status))
+            db.session.rollback()
+    assert not failures, "\n".join(map(str, failures))
