@@ -128,7 +128,9 @@ def recover(outage_app, redis_server):
 
 def test_login_and_the_rate_limit_with_redis_stopped(outage_app, redis_server, sales, caplog, time_machine,
                                                      monkeypatch):
-    time_machine.move_to(datetime(2026, 12, 7, 15, 0, 5, tzinfo=timezone.utc), tick=False)  # one limit window
+    # Frozen inside one limit window, ahead of the clock the limiter last read (it backs off on that clock).
+    window = datetime.now(timezone.utc).replace(second=5, microsecond=0) + timedelta(minutes=1)
+    time_machine.move_to(window, tick=False)
     # Alembic's fileConfig (the session's `flask db upgrade`) disabled every logger that existed then.
     monkeypatch.setattr(limiter.logger, "disabled", False)
     redis_server.stop()
@@ -143,6 +145,11 @@ def test_login_and_the_rate_limit_with_redis_stopped(outage_app, redis_server, s
     statuses = [other.post("/login", data={"email": sales["sdr"].email, "password": "errada"}).status_code
                 for _ in range(10)]
     assert statuses == [422] * 9 + [429]
+
+    redis_server.start()  # the store is checked again with a backoff, then used again
+    time_machine.move_to(window + timedelta(minutes=1), tick=False)
+    assert other.post("/login", data={"email": sales["sdr"].email, "password": "errada"}).status_code == 422
+    assert redis.Redis(port=redis_server.port).keys("LIMITS*")
 
 
 def test_api_lead_with_redis_stopped_is_created_once_and_its_event_runs_when_redis_is_back(
