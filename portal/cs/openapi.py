@@ -55,11 +55,9 @@ PATHS = {
                        "verificadas antes: uma linha inválida responde 422 e nada é gravado. Corpo em JSON "
                        f"(Content-Type: application/json), até {MB} MB e {MAX_ROWS} linhas.",
         "security": [{"bearerAuth": []}],
-        "requestBody": {"required": True, "content": {"application/json": {
-            "schema": {"$ref": "#/components/schemas/UsageIn"}}}},
+        "requestBody": openapi.body("UsageIn"),
         "responses": {
-            "200": {"description": "Linhas gravadas (novas e substituídas).", "content": {"application/json": {
-                "schema": {"$ref": "#/components/schemas/UsageResult"}}}},
+            "200": openapi.answer("Linhas gravadas (novas e substituídas).", "UsageResult"),
             "400": openapi.error("JSON malformado.", "JSON malformado: Expecting value…"),
             "401": {**openapi.error("Token ausente, inválido ou revogado. Nada foi gravado.",
                                     "Token de API inválido ou revogado."),
@@ -67,8 +65,7 @@ PATHS = {
             "413": openapi.error(f"Corpo acima de {MB} MB.", f"O corpo passa do limite de {MB} MB."),
             "415": openapi.error("Content-Type não é application/json (ou +json).",
                                  "Envie o corpo como JSON (Content-Type: application/json)."),
-            "422": {"description": "Alguma linha inválida (ou nenhuma linha): nada foi gravado.",
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/UsageValidationError"}}}},
+            "422": openapi.answer("Alguma linha inválida (ou nenhuma linha): nada foi gravado.", "UsageValidationError"),
             "429": openapi.error("Limite de requisições por token excedido (padrão: 120 por minuto, "
                                  "CS_API_RATE_LIMIT).",
                                  "Você fez muitas tentativas em pouco tempo. Aguarde um minuto e tente de novo."),

@@ -222,11 +222,9 @@ PATHS = {
                        "tolerância de SALES_CRM_TOLERANCE_SECONDS (padrão 300 s). Cada id de evento é aplicado "
                        "uma vez; o reenvio responde duplicate. Erros respondem {\"error\": mensagem}.",
         "security": [{"salesCrmSignature": [], "salesCrmTimestamp": []}],
-        "requestBody": {"required": True, "content": {"application/json": {
-            "schema": {"$ref": "#/components/schemas/SalesStatusIn"}}}},
+        "requestBody": openapi.body("SalesStatusIn"),
         "responses": {
-            "200": {"description": "Situação aplicada, ou evento já aplicado antes.", "content": {
-                "application/json": {"schema": {"$ref": "#/components/schemas/SalesStatusResult"}}}},
+            "200": openapi.answer("Situação aplicada, ou evento já aplicado antes.", "SalesStatusResult"),
             "400": _webhook_error("JSON malformado.", "JSON malformado."),
             "401": _webhook_error("Assinatura ausente, inválida, ou timestamp fora da tolerância (ou "
                                   "SALES_CRM_SECRET não configurado). Nada foi gravado.", "Assinatura inválida."),

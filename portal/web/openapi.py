@@ -25,6 +25,17 @@ def register(paths: dict, schemas: dict | None = None, security_schemes: dict | 
     _SECURITY.update(security_schemes or {})
 
 
+def body(schema: str) -> dict:
+    """A required JSON request body of a component schema."""
+    return {"required": True, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
+
+
+def answer(description: str, schema: str) -> dict:
+    """A documented JSON answer of a component schema."""
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
+
+
 def error(description: str, example_message: str) -> dict:
     """A documented error answer with the {"error", "message"} body every /api/v1 endpoint but one uses."""
     return {"description": description, "content": {"application/json": {

@@ -131,13 +131,19 @@ def test_a_rule_on_lead_handed_off_fires(app, sales, http_server, run_jobs):  # 
     assert notifications_of(rule) == ["No CRM de vendas: VIMOB-77"]
 
 
-def test_the_rule_editor_offers_both_lead_events(app):
-    from portal.automation.forms import RuleForm
-    with app.test_request_context():
-        form = RuleForm(meta={"csrf": False})
-        form.set_choices("lead", [])
-    offered = dict(form.event_type.choices)
-    assert offered["lead.scheduled"].startswith("Agendamento") and offered["lead.handed_off"].startswith("Lead enviado")
+def test_the_rule_editor_offers_the_lead_events_and_their_payload(client, login_as, sales):  # noqa: F811
+    login_as(sales["admin"])
+    page = client.get("/automacao/regras/nova?subject_type=lead&trigger=event").get_data(as_text=True)
+    assert 'value="lead.scheduled"' in page and 'value="lead.handed_off"' in page
+    assert 'value="evento.kind"' in page and "evento.&lt;campo&gt;" in page
+    r = client.post("/automacao/regras/nova", data={
+        "name": "Visita agendada", "active": "y", "subject_type": "lead", "trigger": "event",
+        "event_type": "lead.scheduled", "conditions-0-field": "evento.kind", "conditions-0-op": "eq",
+        "conditions-0-value": "visit", "actions-0-type": "notify", "actions-0-to": "owner",
+        "actions-0-subject": "Visita de {{ lead.name }}", "actions-0-body": "{{ evento.at }}"})
+    assert r.status_code == 302, r.get_data(as_text=True)[-3000:]
+    rule = db.session.execute(select(Rule).where(Rule.name == "Visita agendada")).scalar_one()
+    assert rule.conditions == [{"field": "evento.kind", "op": "eq", "value": "visit"}]
 
 
 def test_every_event_a_service_publishes_is_a_rule_trigger(app):
