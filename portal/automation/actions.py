@@ -1,6 +1,7 @@
 """What a rule does: the template context, who `to` means, and each action type."""
 import json
-from datetime import timedelta
+import re
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
@@ -32,15 +33,32 @@ def template_context(kind: str | None, obj, event: Event | None = None) -> dict:
         path = subject.url(obj)
         ctx["link"] = current_app.config["PORTAL_BASE_URL"].rstrip("/") + path if path else ""
     if event is not None:
-        ctx["evento"] = {"tipo": event.type, **dict.fromkeys(subjects.EVENT_FIELDS.get(event.type, {})),
-                         **(event.payload or {})}
+        payload = {k: _revive(v) for k, v in (event.payload or {}).items()}
+        ctx["evento"] = {"tipo": event.type, **dict.fromkeys(subjects.EVENT_FIELDS.get(event.type, {})), **payload}
     return ctx
+
+
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+
+
+def _revive(value):
+    """Payload dates are stored as ISO text (JSON): give templates the datetime back, for |data and |data_hora."""
+    if isinstance(value, str) and _ISO_DATETIME.match(value):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _is_date_key(key: str) -> bool:
+    return key in ("at", "due") or key.endswith(("_at", "_due"))
 
 
 def sample_event(event_type: str | None) -> dict:
     """`evento` with a placeholder for each key the event type declares (validation and previews)."""
-    return {"tipo": event_type or "exemplo", **dict.fromkeys(subjects.EVENT_FIELDS.get(event_type or "", {}),
-                                                              "exemplo")}
+    keys = subjects.EVENT_FIELDS.get(event_type or "", {})
+    return {"tipo": event_type or "exemplo", **{k: utcnow() if _is_date_key(k) else "exemplo" for k in keys}}
 
 
 def sample_context(kind: str | None, event_type: str | None = None) -> dict:
@@ -58,7 +76,7 @@ def sample_context(kind: str | None, event_type: str | None = None) -> dict:
             for part in parts[:-1]:
                 node = node.setdefault(part, {})
             # dates get a real datetime so `|data` and `|data_hora` validate like they will render
-            node[parts[-1]] = utcnow() if path in dates or path.endswith(("_at", "_due")) else "exemplo"
+            node[parts[-1]] = utcnow() if path in dates or _is_date_key(path) else "exemplo"
         ctx[kind] = sample
     return ctx
 

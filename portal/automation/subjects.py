@@ -94,7 +94,7 @@ def event_value(obj, path: str, event=None):
     payload = getattr(event, "payload", None) or {}
     if path.startswith(EVENT_PREFIX):
         key = path[len(EVENT_PREFIX):]
-        return getattr(event, "type", None) if key == "tipo" else payload.get(key)
+        return payload[key] if key in payload else getattr(event, "type", None) if key == "tipo" else None
     key = EVENT_STATE.get(getattr(event, "type", None), {}).get(path)
     if key is not None and key in payload:
         return payload[key]

@@ -17,6 +17,7 @@ from portal.extensions import db
 from portal.presales.services.intake import intake
 from portal.presales.services.leads import move_to_stage
 from portal.presales.services.schedules import add_schedule
+from portal.web.filters import datetime_br
 from tests.cs.conftest import cs_team, make_account  # noqa: F401  (fixtures)
 from tests.presales.conftest import funnel, sales  # noqa: F401  (fixtures)
 
@@ -102,14 +103,15 @@ def notifications_of(rule):
 
 
 def test_a_rule_on_lead_scheduled_fires(sales, run_jobs):  # noqa: F811
-    rule = lead_rule("lead.scheduled", "Agendado: {{ evento.kind }}")
+    rule = lead_rule("lead.scheduled", "Agendado: {{ evento.kind }} em {{ evento.at|data_hora }}")
     lead = intake({"name": "Fernanda Souza", "email": "fernanda@exemplo.com.br", "channel": "site",
                    "development": "jardim-europa"}).lead
     db.session.commit()
-    add_schedule(lead, lead.owner, "visit", utcnow() + timedelta(days=2))
+    when = utcnow().replace(microsecond=0) + timedelta(days=2)
+    add_schedule(lead, lead.owner, "visit", when)
     db.session.commit()
     run_jobs()
-    assert notifications_of(rule) == ["Agendado: visit"]
+    assert notifications_of(rule) == [f"Agendado: visit em {datetime_br(when)}"]
 
 
 def test_a_rule_on_lead_handed_off_fires(app, sales, http_server, run_jobs):  # noqa: F811

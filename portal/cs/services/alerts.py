@@ -11,6 +11,10 @@ anchor), and the anchors are chosen so that value is the period:
   * churn risk — `churn_risk_since` is set when the account turns red or is flagged and cleared when it
     recovers: once per episode, then a weekly reminder while it lasts (repeat_every_days).
 Every alert creates a task for the account's CSM (their work list) and e-mails them.
+Event alerts read the event, not the account as the worker finds it: the phase alerts speak of `evento.de` /
+`evento.para` and test `evento.to`, so two moves committed before the worker runs give two alerts, each about its
+own phase. Rules seeded before that (condition on `phase`, title with `account.phase_label`) read the same values,
+because account.phase_changed carries the account's phase at the event (EVENT_STATE in cs/rules.py).
 """
 from dataclasses import dataclass, field
 
