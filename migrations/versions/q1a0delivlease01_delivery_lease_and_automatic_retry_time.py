@@ -15,8 +15,16 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    with op.batch_alter_table('deliveries', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('claimed_at', portal.dbtypes.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('retry_at', portal.dbtypes.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('extra_retry_at', portal.dbtypes.UTCDateTime(timezone=True), nullable=True))
+        batch_op.create_index('ix_deliveries_channel_sent', ['channel', 'sent_at'], unique=False)
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('deliveries', schema=None) as batch_op:
+        batch_op.drop_index('ix_deliveries_channel_sent')
+        batch_op.drop_column('extra_retry_at')
+        batch_op.drop_column('retry_at')
+        batch_op.drop_column('claimed_at')

@@ -2,7 +2,13 @@
 
 With no server configured a channel writes the message to instance/outbox/ instead, so nothing
 is ever dropped silently. Every adapter returns a provider id or raises ChannelError.
+
+Every adapter sends the same key on every attempt of one delivery (the e-mail's Message-ID, the
+SMS/WhatsApp `reference`, the webhook's Idempotency-Key), so a provider that honours it drops a
+resend after a worker died mid-send; `resend_is_safe` says where that may be relied on.
 """
+import hashlib
+import hmac
 import json
 import mimetypes
 import os
@@ -11,7 +17,7 @@ import ssl
 import urllib.error
 import urllib.request
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr, parseaddr
 
 from flask import current_app
 
@@ -26,12 +32,32 @@ def _outbox_path(delivery, ext: str) -> str:
     return os.path.join(folder, f"{delivery.id:08d}-{delivery.channel}.{ext}")
 
 
+def message_id(delivery) -> str:
+    """The same on every attempt (make_msgid adds time and randomness), so the receiving side can
+    drop the copy a resend makes; the key's hash keeps ids apart across databases."""
+    digest = hashlib.sha256(delivery.idempotency_key.encode()).hexdigest()[:16]
+    domain = parseaddr(current_app.config["MAIL_SENDER"])[1].rpartition("@")[2] or "portal.local"
+    return f"<delivery-{delivery.id}.{digest}@{domain}>"
+
+
+def _writes_to_outbox(channel: str) -> bool:
+    cfg = current_app.config
+    return not {"email": cfg["MAIL_SERVER"], "sms": cfg["SMS_API_URL"],
+                "whatsapp": cfg["WHATSAPP_API_URL"]}.get(channel, "-")
+
+
+def resend_is_safe(delivery) -> bool:
+    """Whether an attempt cut short (worker killed) may be repeated without asking anyone: the outbox
+    rewrites the same file; a provider in DELIVERY_RESEND_SAFE_CHANNELS drops a duplicate key."""
+    return _writes_to_outbox(delivery.channel) or delivery.channel in current_app.config["DELIVERY_RESEND_SAFE_CHANNELS"]
+
+
 def build_email(delivery) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = current_app.config["MAIL_SENDER"]
     msg["To"] = formataddr((delivery.recipient_name or "", delivery.recipient))
     msg["Subject"] = delivery.subject or ""
-    msg["Message-ID"] = make_msgid(idstring=f"delivery-{delivery.id}", domain="portal.local")
+    msg["Message-ID"] = message_id(delivery)
     msg["X-Portal-Delivery"] = str(delivery.id)
     msg.set_content(delivery.body or "")
     if delivery.html:
@@ -113,9 +139,6 @@ class HttpMessagingAdapter:
 
 def send_webhook(delivery) -> str:
     """Outgoing webhook: the body is the JSON document; signed with HMAC-SHA256 when a secret is set."""
-    import hashlib
-    import hmac
-
     body = (delivery.body or "{}").encode()
     headers = {"X-Portal-Delivery": str(delivery.id), "Idempotency-Key": delivery.idempotency_key}
     secret = current_app.config.get("WEBHOOK_SECRET") or ""

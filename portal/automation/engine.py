@@ -16,7 +16,7 @@ from portal import jobs
 from portal.automation import subjects
 from portal.automation.actions import run_actions
 from portal.automation.calendar import get_calendar
-from portal.automation.deliveries import send_delivery
+from portal.automation.deliveries import recover_expired_leases, retry_on_healed_channels, send_delivery
 from portal.automation.models import Delivery, DueItem, Event, Rule
 from portal.automation.templating import TemplateProblem
 from portal.accounts.services import ServiceError
@@ -226,20 +226,29 @@ def sweep_scheduled(now: datetime | None = None) -> int:
 # ---- recovery and the periodic entry point ---------------------------------------------------------
 
 def requeue_stranded(now: datetime | None = None) -> dict:
-    """Events and deliveries committed but never handled (a worker died): hand them to the queue again."""
+    """Events and deliveries committed but never handled (a worker died, a job was lost): hand them to
+    the queue again; deliveries whose sending lease ended; one more try where a channel healed."""
     now = now or utcnow()
     events = db.session.execute(select(Event.id).where(Event.processed_at.is_(None),
                                                        Event.created_at < now - timedelta(minutes=2))
                                 .order_by(Event.id).limit(500)).scalars().all()
+    stale = now - timedelta(minutes=5)
     deliveries = db.session.execute(
-        select(Delivery.id).where(Delivery.status == "queued", Delivery.created_at < now - timedelta(minutes=5),
-                                  (Delivery.not_before.is_(None)) | (Delivery.not_before <= now))
+        select(Delivery.id).where(
+            ((Delivery.status == "queued") & (Delivery.created_at < stale)
+             & ((Delivery.not_before.is_(None)) | (Delivery.not_before <= now)))
+            | ((Delivery.status == "retrying") & (Delivery.retry_at < stale)))  # RQ's retry never came
         .order_by(Delivery.id).limit(500)).scalars().all()
     for event_id in events:
         jobs.enqueue(process_event, event_id, job_id=f"event-{event_id}")
     for delivery_id in deliveries:
         jobs.enqueue(send_delivery, delivery_id, queue_name="high", job_id=f"delivery-{delivery_id}")
-    return {"events": len(events), "deliveries": len(deliveries)}
+    leases = recover_expired_leases(now)
+    if events or deliveries or leases:
+        current_app.logger.warning("sweep recovered events=%d deliveries=%d leases=%d",
+                                   len(events), len(deliveries), leases)
+    return {"events": len(events), "deliveries": len(deliveries), "leases": leases,
+            "healed": retry_on_healed_channels(now)}
 
 
 def sweep(now: datetime | None = None) -> dict:

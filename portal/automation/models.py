@@ -65,8 +65,10 @@ class DueItem(db.Model):
     rule = relationship(Rule)
 
 
-DELIVERY_STATUSES = {"queued": "Na fila", "sending": "Enviando", "sent": "Enviada", "failed": "Falhou",
-                     "skipped": "Ignorada"}
+# retrying: an attempt failed and RQ will try again at retry_at; failed: no automatic attempt is left;
+# uncertain: the worker died mid-send on a channel where a resend could duplicate the message.
+DELIVERY_STATUSES = {"queued": "Na fila", "sending": "Enviando", "retrying": "Nova tentativa agendada",
+                     "sent": "Enviada", "failed": "Falhou", "skipped": "Ignorada", "uncertain": "Estado incerto"}
 CHANNELS = {"email": "E-mail", "sms": "SMS", "whatsapp": "WhatsApp", "webhook": "Webhook"}
 
 
@@ -74,7 +76,8 @@ class Delivery(db.Model):
     """One message to one recipient on one channel; the idempotency key makes retries safe."""
     __tablename__ = "deliveries"
     __table_args__ = (Index("ix_deliveries_subject", "subject_type", "subject_id"),
-                      Index("ix_deliveries_status", "status", "created_at"))
+                      Index("ix_deliveries_status", "status", "created_at"),
+                      Index("ix_deliveries_channel_sent", "channel", "sent_at"))
     id: Mapped[int] = mapped_column(primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     rule_id: Mapped[int | None] = mapped_column(ForeignKey("rules.id", ondelete="SET NULL"), index=True)
@@ -95,11 +98,17 @@ class Delivery(db.Model):
     not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # start of the last attempt: the lease
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when RQ tries again (status retrying)
+    extra_retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the one retry after the channel healed
 
     rule = relationship(Rule)
 
     @property
     def status_label(self):
+        if self.status == "retrying" and self.retry_at is not None:
+            from portal.web.filters import to_local
+            return f"Nova tentativa às {to_local(self.retry_at):%H:%M}"
         return DELIVERY_STATUSES.get(self.status, self.status)
 
     @property

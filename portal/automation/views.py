@@ -74,13 +74,14 @@ def delivery(delivery_id):
 @bp.route("/mensagens/<int:delivery_id>/reenviar", methods=["POST"])
 @roles_required("admin")
 def retry(delivery_id):
+    from portal.accounts.services import ServiceError
     from portal.automation.deliveries import retry_delivery
     row = db.get_or_404(Delivery, delivery_id)
     try:
-        retry_delivery(row)
-    except ValueError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("automation.delivery", delivery_id=row.id)), 409
+        retry_delivery(row, confirmed=request.form.get("confirmar") == "1")
+    except ServiceError as exc:
+        return render_template("automation/delivery.html", d=row, errors=exc.errors), \
+            422 if "confirmar" in exc.errors else 409
     db.session.commit()
     flash("Mensagem recolocada na fila de envio.", "success")
     return redirect(url_for("automation.delivery", delivery_id=row.id))
