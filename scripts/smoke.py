@@ -158,13 +158,14 @@ class Browser:
         self.jar = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
 
-    def request(self, method: str, path: str, data: dict | None = None, headers: dict | None = None,
+    def request(self, method: str, path: str, data: dict | bytes | None = None, headers: dict | None = None,
                 expect: tuple = (200,)) -> Response:
+        """`data`: a dict is posted as a form (urlencoded); bytes as they are, with the caller's Content-Type."""
         url = path if path.startswith("http") else self.base + path
-        body = urllib.parse.urlencode(data, doseq=True).encode() if data is not None else None
+        body = urllib.parse.urlencode(data, doseq=True).encode() if isinstance(data, dict) else data
         req = urllib.request.Request(url, data=body, method=method, headers={
             "User-Agent": "portal-smoke/1", "Accept": "text/html,application/pdf,*/*",
-            **({"Content-Type": "application/x-www-form-urlencoded"} if body is not None else {}),
+            **({"Content-Type": "application/x-www-form-urlencoded"} if isinstance(data, dict) else {}),
             **(headers or {})})
         try:
             with self.opener.open(req, timeout=60) as resp:
@@ -187,19 +188,8 @@ class Browser:
         parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; filename="{filename}"\r\n'
                      f"Content-Type: application/pdf\r\n\r\n".encode() + content + b"\r\n")
         body = b"".join(parts) + f"--{boundary}--\r\n".encode()
-        url = self.base + path
-        req = urllib.request.Request(url, data=body, method="POST", headers={
-            "User-Agent": "portal-smoke/1", "Content-Type": f"multipart/form-data; boundary={boundary}"})
-        try:
-            with self.opener.open(req, timeout=60) as resp:
-                result = Response(resp.status, resp.url, resp.read(), resp.headers)
-        except urllib.error.HTTPError as exc:
-            result = Response(exc.code, exc.url, exc.read(), exc.headers)
-        except (OSError, urllib.error.URLError) as exc:
-            fail(f"{self.who}: POST {path}: no answer from the server ({exc})")
-        if result.status not in kw.get("expect", (200,)):
-            fail(f"{self.who}: POST {path} answered {result.status}: {flash_text(result.text)!r}")
-        return result
+        return self.request("POST", path, body, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+                            **kw)
 
     def get(self, path, **kw) -> Response:
         return self.request("GET", path, **kw)
@@ -313,8 +303,9 @@ class Smoke:
             fail("buyer portal: no item is open for choosing (is the demo window open?)")
         choices = {}
         for n, name in enumerate(sorted(items)):
-            if name in open_items:  # a different option per item, so the running total really changes
-                choices[name] = items[name][(n % (len(items[name]) - 1)) + 1] if len(items[name]) > 1 else items[name][0]
+            if name in open_items:  # a non-standard option, varied per item, so the total really changes
+                options = items[name]
+                choices[name] = options[(n % (len(options) - 1)) + 1] if len(options) > 1 else options[0]
         # The page posts each radio change with htmx (a fragment back); do that for the first two items…
         for name in sorted(choices)[:2]:
             item_id = name.split("-")[1]
@@ -430,8 +421,8 @@ class Smoke:
             error = self.job_error("finalize")
             if error:  # a finishing job that fails even once is the defect this run exists for
                 fail(f"the worker's job {error}; the envelope stays open")
-            state = re.search(r'id="assinatura".*?<span class="pill[^"]*">([^<]+)</span>', self.contract_page(BUYERS[0]),
-                              re.S)
+            page = self.contract_page(BUYERS[0])
+            state = re.search(r'id="assinatura".*?<span class="pill[^"]*">([^<]+)</span>', page, re.S)
             return None, f"envelope '{state.group(1) if state else '?'}', signed PDF answers 404"
         pdf = poll("the worker finishing the envelope (evidence page + PAdES seal)", 90, finished, interval=1)
         if not pdf.startswith(b"%PDF-"):

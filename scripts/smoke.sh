@@ -89,7 +89,10 @@ APP_ENV=(env -u MAIL_SERVER -u SMS_API_URL -u WHATSAPP_API_URL -u SIGNING_PFX_PA
 RUN_FLAGS=()
 if [ -n "${DATABASE_URL:-}" ] || [ -n "${REDIS_URL:-}" ]; then
   [ -n "${DATABASE_URL:-}" ] && [ -n "${REDIS_URL:-}" ] || die "set both DATABASE_URL and REDIS_URL, or neither"
-  case "${DATABASE_URL%%\?*}" in *_test) ;; *) die "DATABASE_URL must name a database ending in _test (it is emptied)";; esac
+  case "${DATABASE_URL%%\?*}" in
+    *_test) ;;
+    *) die "DATABASE_URL must name a database ending in _test (it is emptied)";;
+  esac
   MODE="DATABASE_URL + REDIS_URL (portal run --worker)"
   RUN_FLAGS=(--worker)  # with REDIS_URL set, `portal run` starts no worker by default
 else
@@ -115,7 +118,8 @@ else
   if [ -f "$ROOT/constraints.txt" ]; then CONSTRAINTS=(-c "$ROOT/constraints.txt"); fi
   "$VENV/bin/pip" install -q --disable-pip-version-check "${CONSTRAINTS[@]}" "$TMP/src" > "$TMP/pip.log" 2>&1 \
     || { tail -n 30 "$TMP/pip.log"; die "pip install failed"; }
-  "$VENV/bin/pip" check > "$TMP/pip-check.log" 2>&1 || { cat "$TMP/pip-check.log"; die "pip check: broken requirements"; }
+  "$VENV/bin/pip" check > "$TMP/pip-check.log" 2>&1 \
+    || { cat "$TMP/pip-check.log"; die "pip check: broken requirements"; }
   ok "$("$VENV/bin/pip" list --format=freeze 2>/dev/null | wc -l) distributions${CONSTRAINTS:+, with constraints.txt}"
 fi
 PY="$VENV/bin/python"
@@ -220,7 +224,8 @@ RUNNING=$(instance_pids)
 echo "[smoke]   running for this instance before the stop:"
 # shellcheck disable=SC2086
 describe $RUNNING
-grep -qxF "$SERVER_PID" <<< "$RUNNING" || die "portal run ($SERVER_PID) not found by the /proc scan: the leftover check would be blind"
+grep -qxF "$SERVER_PID" <<< "$RUNNING" \
+  || die "portal run ($SERVER_PID) not found by the /proc scan: the leftover check would be blind"
 kill -TERM "$SERVER_PID"
 "$PY" - "$SERVER_PID" <<'EOF' || die "portal run did not exit within 30 s of SIGTERM"
 import sys, time
@@ -240,7 +245,8 @@ wait "$SERVER_PID"
 echo "[smoke]   portal run exited with status $?"
 SERVER_PID=""
 # children stop with their parent; give them the same bound before calling them left behind
-for _ in $(seq 50); do [ -z "$(instance_pids)" ] && break; sleep 0.2; done
+end=$((SECONDS + 10))
+while [ "$SECONDS" -lt "$end" ] && [ -n "$(instance_pids)" ]; do sleep 0.2; done
 LEFT=$(instance_pids)
 if [ -n "$LEFT" ]; then
   echo "[smoke] processes of this instance still running after portal run exited:"
