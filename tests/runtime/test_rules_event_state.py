@@ -1,6 +1,9 @@
 """Rules read the event, not today's record: the worker may handle an event after the record moved on, and every
 event a service publishes can carry a rule."""
+import os
 import re
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -49,6 +52,23 @@ def test_seeded_phase_alerts_speak_of_the_phase_each_event_was_about(cs_team, ru
     assert account_tasks(account, "Entrou em adoção") == ["Entrou em adoção: Rede Farma Bem Estar"]
     body = db.session.scalar(select(Task.description).where(Task.title.startswith("Entrou em adoção")))
     assert "Prazo previsto da fase: " in body and "Prazo previsto da fase: —" not in body
+
+
+def test_a_worker_process_started_after_both_moves_gives_each_alert_its_phase(app, cs_team, run_jobs):  # noqa: F811
+    """The real shape: `portal worker --burst` as its own process, started only once both moves are committed."""
+    alerts.ensure_default_rules()
+    db.session.commit()
+    run_jobs()
+    account = two_moves_before_the_worker(cs_team, "Lumen Engenharia")
+    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": app.config["REDIS_URL"],
+           "PORTAL_INSTANCE_DIR": app.config["INSTANCE_DIR"]}
+    db.session.rollback()  # no transaction left open: on SQLite the worker process must be able to write
+    worker = subprocess.run([sys.executable, "-m", "portal.cli", "worker", "--burst"], env=env, capture_output=True,
+                            text=True, timeout=180)
+    assert worker.returncode == 0, worker.stderr[-3000:]
+    assert account_tasks(account, "Mudou de fase") == ["Mudou de fase: Lumen Engenharia → Adoção",
+                                                       "Mudou de fase: Lumen Engenharia → Ongoing"]
+    assert account_tasks(account, "Entrou em adoção") == ["Entrou em adoção: Lumen Engenharia"]
 
 
 def test_rules_seeded_before_the_fix_read_the_state_at_the_event(cs_team, run_jobs):  # noqa: F811
