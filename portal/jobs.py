@@ -80,19 +80,21 @@ def start_embedded(instance_dir: str) -> redis_lib.Redis:
     """
     sock = embedded_socket(instance_dir)
     with _embedded_guard:
-        if instance_dir not in _embedded_users:
-            os.makedirs(instance_dir, exist_ok=True)
-            with open(os.path.join(instance_dir, "redis.start"), "a") as start:
-                fcntl.flock(start, fcntl.LOCK_EX)
+        os.makedirs(instance_dir, exist_ok=True)
+        with open(os.path.join(instance_dir, "redis.start"), "a") as start:
+            fcntl.flock(start, fcntl.LOCK_EX)
+            users = _embedded_users.get(instance_dir)
+            if users is None:
                 users = open(os.path.join(instance_dir, "redis.users"), "a")
                 fcntl.flock(users, fcntl.LOCK_SH)
-                try:
-                    if not _embedded_answers(sock):
-                        _start_embedded_server(instance_dir, sock)
-                except BaseException:
+            try:
+                if not _embedded_answers(sock):  # also when the server died since: start it again
+                    _start_embedded_server(instance_dir, sock)
+            except BaseException:
+                if instance_dir not in _embedded_users:
                     users.close()
-                    raise
-                _embedded_users[instance_dir] = users
+                raise
+            _embedded_users[instance_dir] = users
     return redis_lib.Redis(unix_socket_path=sock)
 
 
