@@ -20,30 +20,34 @@ def run_pytest(*args, **env):
 # Unreachable addresses (port 1): were the guard gone, the run would fail to connect rather than wipe anything.
 @pytest.mark.parametrize("env, why", [
     ({"DATABASE_URL": "postgresql+psycopg://postgres:postgres@127.0.0.1:1/portal"}, "'portal'"),
-    ({"DATABASE_URL": "sqlite:///{tmp}/portal.db"}, "'portal'"),
     ({"REDIS_URL": "redis://127.0.0.1:1/0"}, "db 0"),
-    ({"REDIS_URL": "redis://127.0.0.1:1"}, "db 0"),
 ])
-def test_suite_refuses_a_real_database_or_redis_db_0(env, why, tmp_path):
-    result = run_pytest(HARMLESS, **{k: v.format(tmp=tmp_path) for k, v in env.items()})
+def test_suite_refuses_a_real_database_or_redis_db_0(env, why):
+    result = run_pytest(HARMLESS, **env)
     out = result.stdout + result.stderr
     assert result.returncode == 4, out[-2000:]
     assert "refusing to run the tests" in out and why in out, out[-2000:]
     assert " passed" not in out
 
 
-def test_suite_accepts_a_test_database_name():
-    # The guard itself, not a run on that database: `_refuse_real_stores` reads only the environment.
+@pytest.mark.parametrize("database_url, redis_url, refused", [
+    ("postgresql+psycopg://u:p@127.0.0.1:5432/portal_test", "redis://127.0.0.1:6379/15", False),
+    ("postgresql+psycopg://u:p@127.0.0.1:5432/portal", None, True),
+    ("postgresql+psycopg://u:p@127.0.0.1:5432/portal_test_copy", None, True),
+    ("sqlite:////srv/portal/instance/portal.db", None, True),
+    ("sqlite:////tmp/x/portal_test.db", None, False),
+    (None, "redis://127.0.0.1:6379", True),
+    (None, "unix:///tmp/redis.sock?db=0", True),
+    (None, "redis://127.0.0.1:6379/1", False),
+])
+def test_guard_reads_the_database_name_and_redis_db(monkeypatch, database_url, redis_url, refused):
     from tests.conftest import _refuse_real_stores
 
-    old = {k: os.environ.get(k) for k in ("DATABASE_URL", "REDIS_URL")}
-    try:
-        os.environ["DATABASE_URL"] = "postgresql+psycopg://u:p@127.0.0.1:5432/portal_test"
-        os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/15"
-        assert _refuse_real_stores() is None
-    finally:
-        for k, v in old.items():
-            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+    for name, value in (("DATABASE_URL", database_url), ("REDIS_URL", redis_url)):
+        monkeypatch.delenv(name, raising=False)
+        if value:
+            monkeypatch.setenv(name, value)
+    assert (_refuse_real_stores() is not None) is refused
 
 
 def test_a_skipped_browser_test_fails_in_ci_with_its_reason(tmp_path):
