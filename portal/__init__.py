@@ -64,9 +64,12 @@ def _secret_key(instance_dir: str) -> str:
 
 
 def _serialize_sqlite_writes(app) -> None:
-    """The embedded SQLite default allows one writer: requests that write take turns in-process, so
-    concurrent posts (the API, the roleta) wait for each other instead of failing with "database is
-    locked". PostgreSQL, the production database, needs none of this."""
+    """The embedded SQLite default allows one writer: requests that write take turns in-process.
+
+    SQLite itself makes a writer wait (the busy timeout) but by polling, not in order: without turns,
+    16 clients posting 1,000 leads got the same throughput, yet a request could lose every poll for the
+    whole timeout and fail with "database is locked" (`bench/intake_api.py`). Across processes (the
+    worker) the busy timeout decides. PostgreSQL, the production database, needs none of this."""
     import threading
 
     from flask import g, request
@@ -86,6 +89,31 @@ def _serialize_sqlite_writes(app) -> None:
             lock.release()
 
 
+def _sqlite_write_transactions(engine) -> None:
+    """Every SQLite connection (web and worker) runs in WAL mode, so readers go on while another process
+    writes, and takes the write lock when its write transaction begins (BEGIN IMMEDIATE).
+
+    The busy timeout (pysqlite's `timeout`, i.e. PRAGMA busy_timeout, 15 s: set on every connection
+    below) only helps a transaction that asks for the lock up front: one that has read and
+    then upgrades to write while another connection writes fails at once with "database is locked",
+    and waiting cannot help it. pysqlite opens its own transaction only before INSERT/UPDATE/DELETE, so
+    `isolation_level = "IMMEDIATE"` covers those; a SAVEPOINT (`begin_nested()`) opened before any
+    write would start a deferred transaction, so one is begun IMMEDIATE first (this also keeps the
+    savepoint's RELEASE from committing the whole transaction)."""
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _wal_and_immediate(dbapi_connection, _record):
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")
+        dbapi_connection.isolation_level = "IMMEDIATE"
+
+    @event.listens_for(engine, "savepoint")
+    def _savepoint_inside_a_write_transaction(conn, _name):
+        driver = conn.connection.driver_connection
+        if not driver.in_transaction:
+            driver.execute("BEGIN IMMEDIATE")
+
+
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_path=Config.INSTANCE_DIR)
     app.config.from_object(Config)
@@ -102,12 +130,16 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
 
     app.config.setdefault("RATELIMIT_STORAGE_URI", jobs.storage_uri(app))
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+    sqlite = app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
+    if sqlite:
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options["connect_args"] = {"timeout": 15, **options.get("connect_args", {})}  # wait for the writer
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
         _serialize_sqlite_writes(app)
     db.init_app(app)
+    if sqlite:
+        with app.app_context():
+            _sqlite_write_transactions(db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     login_manager.init_app(app)
     csrf.init_app(app)
