@@ -57,14 +57,25 @@ def start_worker(app, log_path, **env):
     return proc
 
 
+def kill(proc):
+    """SIGKILL mid-send, for the worker and the RQ scheduler it forked (its own process group): an orphaned
+    scheduler would keep the dead worker's database sockets, and so its last transaction, open."""
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
 def stop(proc):
     if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
+        os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:  # the stop itself is not what these tests measure
-            proc.kill()
-            proc.wait()
+            pass
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)  # whatever is left of the group (the scheduler child)
+    except ProcessLookupError:
+        pass
+    proc.wait()
 
 
 def email(n: int) -> Delivery:
@@ -120,8 +131,7 @@ def test_worker_killed_inside_smtp_data_delivers_each_message_exactly_once(app, 
         wait_for(hanging_smtp.entered.is_set, first, "the worker inside the hanging DATA")
         (hung_id, hung_message_id), = hanging_smtp.seen
         assert statuses([hung_id])[hung_id] == "sending"
-        first.kill()  # SIGKILL mid-send: no except/finally runs in the worker
-        first.wait()
+        kill(first)  # no except/finally runs in the worker
     finally:
         stop(first)
     hanging_smtp.release.set()
@@ -196,8 +206,7 @@ def test_killed_send_on_a_channel_not_declared_safe_is_uncertain_until_an_admin_
     worker = start_worker(app, tmp_path / "worker.log", SMS_API_URL=hanging_http["url"], HTTP_TIMEOUT="300")
     try:
         wait_for(hanging_http["entered"].is_set, worker, "the worker inside the SMS request")
-        worker.kill()
-        worker.wait()
+        kill(worker)
     finally:
         stop(worker)
     hanging_http["release"].set()
