@@ -21,8 +21,10 @@ from portal.extensions import db
 
 CLAIMABLE = ("queued", "retrying")
 OPTED_OUT = "Contato pediu para não receber mensagens neste canal (LGPD)."
-UNCERTAIN = ("O envio foi interrompido no meio e este canal não garante que um reenvio não duplique a mensagem: "
-             "confira com o destinatário antes de reenviar.")
+UNCERTAIN = {"unsafe": "O envio foi interrompido no meio e este canal não garante que um reenvio não duplique a "
+                       "mensagem: confira com o destinatário antes de reenviar.",
+             "exhausted": "O envio foi interrompido no meio de novo, sem tentativas automáticas restantes: confira "
+                          "com o destinatário antes de reenviar."}
 
 
 def is_opted_out(channel: str, contact: str) -> bool:
@@ -149,14 +151,18 @@ def recover_expired_leases(now: datetime) -> int:
         .order_by(Delivery.id).limit(500)).scalars().all()
     recovered, requeue = 0, []
     for row in rows:
-        safe = channels.resend_is_safe(row) and row.attempts < max_attempts
+        why = "unsafe" if not channels.resend_is_safe(row) else "exhausted" if row.attempts >= max_attempts else None
+        safe = why is None
         values = {"status": "queued", "error": "Envio interrompido; reenviado automaticamente com a mesma chave."} \
-            if safe else {"status": "uncertain", "error": UNCERTAIN}
+            if safe else {"status": "uncertain", "error": UNCERTAIN[why]}
         moved = db.session.execute(update(Delivery).where(Delivery.id == row.id, Delivery.status == "sending",
                                                           Delivery.attempts == row.attempts).values(**values)).rowcount
         recovered += moved
         if moved and safe:
             requeue.append(row.id)
+        elif moved:
+            current_app.logger.warning("delivery %s (%s): send interrupted, uncertain until an admin resends it",
+                                       row.id, row.channel)
     db.session.commit()
     for delivery_id in requeue:
         jobs.enqueue(send_delivery, delivery_id, queue_name="high", job_id=f"delivery-{delivery_id}")

@@ -340,3 +340,15 @@ def test_a_row_stuck_in_sending_from_before_the_lease_is_recovered(app, run_jobs
     assert engine.requeue_stranded()["leases"] == 1
     run_jobs()
     assert db.session.get(Delivery, delivery.id).status == "sent"  # outbox: rewriting the same file is safe
+
+
+def test_a_send_interrupted_again_after_its_last_automatic_attempt_waits_for_an_admin(app, run_jobs):
+    delivery = queue_delivery(channel="email", recipient="a@exemplo.com.br", body="Oi", key="poison-1")
+    delivery.status = "sending"  # a message whose worker died on every attempt so far
+    delivery.attempts = 1 + len(app.config["JOB_RETRY_INTERVALS"])
+    delivery.claimed_at = utcnow() - timedelta(seconds=app.config["DELIVERY_LEASE_SECONDS"] + 1)
+    db.session.commit()
+    assert engine.requeue_stranded()["leases"] == 1
+    run_jobs()
+    row = db.session.get(Delivery, delivery.id)
+    assert row.status == "uncertain" and "sem tentativas automáticas" in row.error
