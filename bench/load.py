@@ -6,13 +6,12 @@ runs: separate processes competing for the database.
 """
 import http.client
 import os
-import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 
 
 def free_port() -> int:
@@ -58,12 +57,11 @@ def portal_process(args: list[str], env: dict, log_path: str, ready=None, timeou
         yield proc
     finally:
         if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
+            proc.terminate()
+            with suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            proc.kill()  # a no-op once it has stopped
+            proc.wait()
 
 
 def _answers(port: int, path: str) -> bool:
@@ -104,7 +102,7 @@ def workers(app, redis, log_prefix: str, count: int = 1, **env):
             yield procs
         finally:
             for proc in procs:  # all at once: each finishes its current job while the others do
-                proc.send_signal(signal.SIGTERM)
+                proc.terminate()
 
 
 def drive(port: int, requests: list[tuple[str, str, bytes | None]], clients: int,
