@@ -70,8 +70,8 @@ def _start_embedded_server(instance_dir: str, sock: str) -> None:
         time.sleep(0.05)
 
 
-def start_embedded(instance_dir: str) -> redis_lib.Redis:
-    """Attach to the embedded Redis under instance/, starting it if nobody runs it yet.
+def start_embedded(instance_dir: str) -> str:
+    """Attach to the embedded Redis under instance/, starting it if nobody runs it yet; its socket path.
 
     Every process using it holds a shared flock on instance/redis.users, and the last one to leave
     (`stop_embedded`, also run at exit) shuts it down: a one-shot command leaves no server behind, and
@@ -95,7 +95,7 @@ def start_embedded(instance_dir: str) -> redis_lib.Redis:
                     users.close()
                 raise
             _embedded_users[instance_dir] = users
-    return redis_lib.Redis(unix_socket_path=sock)
+    return sock
 
 
 @atexit.register
@@ -136,11 +136,18 @@ def _shutdown_embedded_server(instance_dir: str) -> None:
         time.sleep(0.05)
 
 
-def connect(app) -> redis_lib.Redis:
+def connect(app, **options) -> redis_lib.Redis:
     """A new client on its own connection pool (the worker needs one: see worker.make_worker)."""
     if app.config["REDIS_URL"]:
-        return redis_lib.Redis.from_url(app.config["REDIS_URL"])
-    return start_embedded(app.config["INSTANCE_DIR"])
+        return redis_lib.Redis.from_url(app.config["REDIS_URL"], **options)
+    return redis_lib.Redis(unix_socket_path=start_embedded(app.config["INSTANCE_DIR"]), **options)
+
+
+def _fail_fast(read_seconds: float, tries: int) -> dict:
+    """Client options for code that serves a request: a dead or hung Redis costs seconds, not redis-py's
+    default of 5 s per read times 11 tries (about a minute) — the sweep or the next tick recovers."""
+    return {"socket_connect_timeout": 1, "socket_timeout": read_seconds,
+            "retry": RedisRetry(NoBackoff(), tries)}
 
 
 def storage_uri(app) -> str:
@@ -151,7 +158,7 @@ def get_redis() -> redis_lib.Redis:
     app = current_app._get_current_object()
     conn = app.extensions.get("portal_redis")
     if conn is None:
-        conn = app.extensions["portal_redis"] = connect(app)
+        conn = app.extensions["portal_redis"] = connect(app, **_fail_fast(5, 1))
     return conn
 
 
@@ -160,17 +167,14 @@ def queue(name: str = "default", connection: redis_lib.Redis | None = None) -> Q
 
 
 def _enqueue_redis() -> redis_lib.Redis:
-    """The app's Redis for enqueueing only, failing fast: a request enqueues after its COMMIT, and a dead
-    or hung Redis must cost it a second or two per job (the sweep enqueues the job later), not redis-py's
-    5 s per try times 11 tries. Blocking reads (the worker) keep get_redis()'s own settings."""
+    """The app's Redis for enqueueing after a COMMIT: a failure there costs the request (the sweep enqueues
+    the job later), so it waits even less than get_redis() and never retries."""
     app = current_app._get_current_object()
-    get_redis()  # attaches to (or starts) the embedded server
-    url = app.config["REDIS_URL"] or f"unix://{embedded_socket(app.config['INSTANCE_DIR'])}"
+    url = app.config["REDIS_URL"] or embedded_socket(app.config["INSTANCE_DIR"])
     cached = app.extensions.get("portal_redis_enqueue")
     if cached is None or cached[0] != url:
-        client = redis_lib.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2,
-                                          retry=redis_lib.retry.Retry(redis_lib.backoff.NoBackoff(), 0))
-        cached = app.extensions["portal_redis_enqueue"] = (url, client)
+        get_redis()  # attaches to (or starts) the embedded server
+        cached = app.extensions["portal_redis_enqueue"] = (url, connect(app, **_fail_fast(2, 0)))
     return cached[1]
 
 

@@ -1,4 +1,8 @@
 """`portal worker`: an RQ worker on high/default/low with RQ's scheduler and our periodic tick."""
+import ctypes
+import os
+import signal
+import sys
 import threading
 
 from rq import SimpleWorker
@@ -57,7 +61,25 @@ def scheduler_loop(app, stop: threading.Event) -> None:
         stop.wait(app.config["SCHEDULER_TICK_SECONDS"])
 
 
+_PR_SET_PDEATHSIG = 1
+
+
+def _in_forked_scheduler(app, parent_pid: int) -> None:
+    """rq forks its scheduler from the worker. The child must not keep the worker's database connections
+    (killed with -9, the worker's open transaction stayed open on PostgreSQL through the child's copy of
+    the socket) and must not outlive the worker (it also held the embedded Redis up)."""
+    with app.app_context():
+        for engine in db.engines.values():
+            engine.dispose(close=False)  # SQLAlchemy's recipe for forked children: forget, don't close
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent_pid:  # the worker died before the line above took effect
+        os._exit(0)
+
+
 def run(app, burst: bool = False) -> None:
+    parent_pid = os.getpid()
+    os.register_at_fork(after_in_child=lambda: _in_forked_scheduler(app, parent_pid))
     stop = threading.Event()
     ticker = threading.Thread(target=scheduler_loop, args=(app, stop), daemon=True, name="portal-periodic")
     ticker.start()

@@ -186,3 +186,16 @@ def test_idle_worker_keeps_its_connection_and_stops_within_bound(upgraded):
     text = log.read_text()
     assert "Timeout reading" not in text and "could not connect" not in text, text[-3000:]
     assert elapsed < STOP_BOUND
+
+
+def test_a_killed_worker_takes_its_forked_scheduler_with_it(upgraded):
+    """rq forks its scheduler; orphaned by a kill -9 it kept the worker's database connections (an open
+    transaction on PostgreSQL blocked TRUNCATE) and its share of the embedded Redis."""
+    inst, started = upgraded
+    worker, log = _start_worker(inst, started, "worker.log")
+    _wait_for(lambda: _children(worker.pid), 60, "rq's scheduler process to start")
+    scheduler = _children(worker.pid)
+    worker.kill()
+    worker.wait()
+    _wait_for(lambda: not any(_alive(p) for p in scheduler), STOP_BOUND,
+              f"the scheduler {scheduler} to exit with its worker")
