@@ -5,7 +5,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from portal.config import ROOT, Config
+from portal.config import Config
 
 BLUEPRINT_MODULES = [
     "portal.web.views",
@@ -115,7 +115,7 @@ def _sqlite_write_transactions(engine) -> None:
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_path=Config.INSTANCE_DIR)
+    app = Flask(__name__, instance_path=Config.INSTANCE_DIR)  # templates/ beside this file
     app.config.from_object(Config)
     if config:
         app.config.update(config)
@@ -140,7 +140,7 @@ def create_app(config: dict | None = None) -> Flask:
     if sqlite:
         with app.app_context():
             _sqlite_write_transactions(db.engine)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent / "migrations"), render_as_batch=True, compare_type=True)
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)

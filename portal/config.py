@@ -3,7 +3,10 @@ import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-INSTANCE = Path(os.environ.get("PORTAL_INSTANCE_DIR", ROOT / "instance"))
+# A source checkout keeps its data in ./instance beside the code; an installed package never writes
+# into site-packages: without PORTAL_INSTANCE_DIR it uses ./instance of the working directory.
+_DEFAULT_INSTANCE = ROOT / "instance" if (ROOT / "pyproject.toml").exists() else Path.cwd() / "instance"
+INSTANCE = Path(os.environ.get("PORTAL_INSTANCE_DIR") or _DEFAULT_INSTANCE)
 
 
 def _bool(name, default=False):

@@ -10,15 +10,8 @@ from portal.accounts.audit import audit
 from portal.accounts.models import ROLES, Team, User
 from portal.automation.events import publish
 from portal.dbtypes import utcnow
+from portal.errors import ServiceError
 from portal.extensions import db
-
-
-class ServiceError(ValueError):
-    """Bad input for an operation: `errors` maps field → message."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
 
 
 def find_user_by_email(email: str) -> User | None:

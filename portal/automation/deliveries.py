@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from portal import jobs
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.automation import channels
 from portal.automation.models import Delivery, OptOut
 from portal.dbtypes import utcnow

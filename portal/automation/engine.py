@@ -19,7 +19,7 @@ from portal.automation.calendar import get_calendar
 from portal.automation.deliveries import recover_expired_leases, retry_on_healed_channels, send_delivery
 from portal.automation.models import Delivery, DueItem, Event, Rule
 from portal.automation.templating import TemplateProblem
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.dbtypes import utcnow
 from portal.extensions import db
 

@@ -5,7 +5,7 @@ from croniter import croniter
 
 from portal import jobs, normalize
 from portal.accounts.audit import audit
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.automation import subjects
 from portal.automation.engine import OPERATORS, next_cron
 from portal.automation.actions import sample_context

@@ -32,7 +32,7 @@ def save_calendar(data: dict):
     from sqlalchemy import select
 
     from portal.accounts.audit import audit
-    from portal.accounts.services import ServiceError
+    from portal.errors import ServiceError
     from portal.automation.models import CalendarSettings
     errors = {}
     if not data.get("workdays"):
@@ -61,7 +61,7 @@ def add_holiday(day, name: str):
     from sqlalchemy import select
 
     from portal.accounts.audit import audit
-    from portal.accounts.services import ServiceError
+    from portal.errors import ServiceError
     from portal.automation.models import Holiday
     if db.session.execute(select(Holiday.id).where(Holiday.day == day)).first():
         raise ServiceError({"day": "Já existe um feriado nesta data."})

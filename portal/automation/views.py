@@ -74,7 +74,7 @@ def delivery(delivery_id):
 @bp.route("/mensagens/<int:delivery_id>/reenviar", methods=["POST"])
 @roles_required("admin")
 def retry(delivery_id):
-    from portal.accounts.services import ServiceError
+    from portal.errors import ServiceError
     from portal.automation.deliveries import retry_delivery
     row = db.get_or_404(Delivery, delivery_id)
     try:
@@ -114,7 +114,7 @@ def _rule_form(rule=None):
 @bp.route("/regras/<int:rule_id>", methods=["GET", "POST"])
 @roles_required("admin")
 def rule_edit(rule_id=None):
-    from portal.accounts.services import ServiceError
+    from portal.errors import ServiceError
     from portal.automation import rules as rule_service
     from portal.automation import subjects
     from portal.automation.models import Rule
@@ -165,7 +165,7 @@ def rule_toggle(rule_id):
 @bp.route("/calendario", methods=["GET", "POST"])
 @roles_required("admin")
 def calendar():
-    from portal.accounts.services import ServiceError
+    from portal.errors import ServiceError
     from portal.automation.calendar import get_calendar
     from portal.automation.forms import CalendarForm, HolidayForm
     from portal.automation.models import CalendarSettings, Holiday
@@ -204,7 +204,7 @@ def calendar():
 @bp.route("/calendario/feriados", methods=["POST"])
 @roles_required("admin")
 def holiday_add():
-    from portal.accounts.services import ServiceError
+    from portal.errors import ServiceError
     from portal.automation.forms import HolidayForm
     from portal.automation.services import add_holiday
     form = HolidayForm()

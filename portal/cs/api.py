@@ -10,7 +10,7 @@ import json
 
 from flask import Blueprint, current_app, jsonify, request
 
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.cs.services import usage
 from portal.extensions import csrf, db, limiter
 

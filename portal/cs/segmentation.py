@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.cs.models import DEFAULT_TOUCH, SEGMENTS, Account
 from portal.extensions import db
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from portal.accounts.audit import audit
 from portal.accounts.models import User
 from portal.accounts.scope import scoped
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.extensions import db
 from portal.personalize.services import buyers as services
 from portal.realestate.models import Development, Tower, Unit, UnitBuyer

@@ -13,7 +13,7 @@ from flask_limiter.util import get_remote_address
 from sqlalchemy import select
 
 from portal import normalize
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.extensions import csrf, db, limiter
 from portal.presales import apiclients
 from portal.presales.models import Media

@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from portal.accounts.audit import audit
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.dbtypes import utcnow
 from portal.extensions import db
 from portal.presales.models import ApiClient

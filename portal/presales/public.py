@@ -21,7 +21,7 @@ from wtforms.csrf.core import CSRF
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from portal.accounts.decorators import roles_required
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.extensions import csrf, db, limiter
 from portal.presales import apiclients
 from portal.presales.models import ApiClient

@@ -15,7 +15,7 @@ from portal import normalize
 from portal.accounts.decorators import roles_required
 from portal.accounts.models import User
 from portal.accounts.scope import get_scoped_or_404, scoped
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.dbtypes import utcnow
 from portal.extensions import db
 from portal.presales.models import CONTACT_KINDS, Campaign, Channel, Lead, LossReason, Media, Schedule

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from portal import normalize
 from portal.accounts.audit import audit
 from portal.accounts.models import User
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.automation.events import publish
 from portal.extensions import db
 from portal.realestate.models import DEVELOPMENT_STATUSES, UNIT_STATUSES, Development, Tower, Typology, Unit, UnitBuyer

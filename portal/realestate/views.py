@@ -21,7 +21,7 @@ from sqlalchemy import select
 from portal.accounts.decorators import roles_required
 from portal.accounts.models import User
 from portal.accounts.scope import get_scoped_or_404, scoped
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.extensions import db
 from portal.realestate import services
 from portal.realestate.forms import DevelopmentForm, TowerForm, TypologyForm, UnitForm, area_text

@@ -158,7 +158,7 @@ class Report:
 
     def clean_params(self, user, data) -> tuple[dict, dict]:
         """(stored, typed) params, or ServiceError with field → message."""
-        from portal.accounts.services import ServiceError
+        from portal.errors import ServiceError
         form = self.build_form(user, data if data is not None else {})
         if form is None:
             return {}, {}

@@ -20,7 +20,7 @@ from sqlalchemy import or_, select, update
 from portal import jobs, normalize
 from portal.accounts.models import User
 from portal.accounts.scope import criteria
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.dbtypes import utcnow
 from portal.extensions import db
 from portal.reports.forms import FORMATS

@@ -4,7 +4,7 @@ from flask import Blueprint, abort, redirect, render_template, request, send_fil
 from flask_login import current_user
 
 from portal.accounts.decorators import staff_required
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.extensions import db
 from portal.reports import services
 from portal.reports.forms import FORMATS

@@ -45,7 +45,7 @@ from wtforms import HiddenField
 
 from portal import normalize
 from portal.accounts.audit import audit
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.extensions import db
 
 DELIMITERS = (";", ",")  # ";" first: Excel in pt-BR writes it, since "," is the decimal mark

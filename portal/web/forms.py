@@ -1,4 +1,4 @@
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 
 
 def apply_errors(form, exc: ServiceError) -> None:

@@ -158,7 +158,7 @@ def test_a_leader_reassigns_only_within_their_team(app, cs_team):
     mine = _acc(cs_team["caio"], "Minha", "1.000,00")
     import pytest
 
-    from portal.accounts.services import ServiceError
+    from portal.errors import ServiceError
     with pytest.raises(ServiceError) as denied:
         capacity.reassign(other_leader, [mine.id], theirs.id)
     assert "account_ids" in denied.value.errors

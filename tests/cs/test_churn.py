@@ -4,7 +4,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.cs.nps_models import Churn, ChurnReason
 from portal.cs.services import churn
 from portal.extensions import db

@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.cs import queries
 from portal.cs.models import Account, OnboardingStep, PhaseChange
 from portal.cs.services import journey

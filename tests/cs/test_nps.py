@@ -3,7 +3,7 @@ that cannot close without a response note and an action plan, the report per seg
 import pytest
 from sqlalchemy import select
 
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.automation.models import Task
 from portal.cs.nps_models import NpsResponse
 from portal.cs.services import nps

@@ -3,7 +3,7 @@ detractor and passive answers (htmx), and the "most negative topics" ranking wit
 import time_machine
 from sqlalchemy import select
 
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.cs.nps_models import NpsResponse, NpsTopic
 from portal.cs.services import accounts as account_services
 from portal.cs.services import nps, nps_topics

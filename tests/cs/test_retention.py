@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.automation.models import Event
 from portal.cs.nps_models import ChurnReason
 from portal.cs.retention_models import MrrChange

@@ -4,7 +4,7 @@ them or at least N, and sees who would move before applying."""
 import pytest
 from sqlalchemy import func, select
 
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.automation.models import Event
 from portal.cs import segmentation
 from portal.cs.models import Account

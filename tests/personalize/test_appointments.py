@@ -15,7 +15,7 @@ from portal.personalize import default_rules
 from portal.personalize.appointments import Appointment, AppointmentSlot
 from portal.personalize.services import appointments as service
 from portal.personalize.services.appointment_messages import ensure_default_rules, ics_text
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.realestate.models import Unit
 from tests.conftest import USING_POSTGRES
 from tests.factories import give_unit, make_development, make_user

@@ -10,7 +10,7 @@ from portal.accounts.models import User
 from portal.extensions import db
 from portal.personalize.models import Selection, SelectionLine
 from portal.personalize.services import selections
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from tests.conftest import USING_POSTGRES
 
 pytestmark = pytest.mark.skipif(not USING_POSTGRES, reason="SQLite has one writer at a time: the race needs "

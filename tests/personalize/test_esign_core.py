@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.automation.models import Event
 from portal.extensions import db
 from portal.personalize.contracts import PaymentChoice

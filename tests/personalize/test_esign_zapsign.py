@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import func, select
 
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.automation.models import Event
 from portal.extensions import db
 from portal.personalize.esign import services as esign

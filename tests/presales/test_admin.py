@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.accounts.models import AuditLog
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.extensions import db
 from portal.presales.models import (Channel, CustomField, Lead, LeadContactKey, LossReason, Media, Pipeline, Queue,
                                     QueueMember, Stage)

@@ -76,7 +76,7 @@ def test_campaign_progress_counts_contacts_reengagement_and_wins(sales):
 
 
 def test_campaign_bad_input_writes_nothing(sales):
-    from portal.accounts.services import ServiceError
+    from portal.errors import ServiceError
     import pytest
     with pytest.raises(ServiceError) as err:
         campaigns.launch(sales["head"], "", {"status": "lost"}, None)

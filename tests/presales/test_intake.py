@@ -5,7 +5,7 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.dbtypes import utcnow
 from portal.extensions import db
 from portal.presales.models import Lead, LeadContactKey, LossReason, Narrative, Offer, PresalesSettings, QueueMember

@@ -96,7 +96,7 @@ def test_stage_requiring_a_schedule_asks_for_date_and_creates_it(sales):
     stage = next(s for s in sales["pipeline"].stages if s.name == "Visita agendada")
     stage.requires_schedule = True
     lead = new_lead()
-    from portal.accounts.services import ServiceError
+    from portal.errors import ServiceError
     with pytest.raises(ServiceError) as err:
         move_to_stage(lead, stage, sales["south_broker"], values={"interest_level": "high"})
     assert "scheduled_at" in err.value.errors

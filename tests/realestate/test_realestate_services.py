@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.accounts.models import AuditLog
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.extensions import db
 from portal.realestate import services
 from portal.realestate.models import Development, Tower, Typology, Unit

@@ -8,7 +8,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.automation.models import Delivery
 from portal.extensions import db
 from portal.reports.services import email_report

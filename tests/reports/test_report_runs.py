@@ -177,7 +177,7 @@ def test_bad_params_answer_422_with_field_errors_and_create_nothing(client, logi
 
 
 def test_service_rejects_unknown_report_and_format():
-    from portal.accounts.services import ServiceError
+    from portal.errors import ServiceError
     admin = make_user("admin")
     with pytest.raises(ServiceError) as exc:
         services.request_report(admin, "nao.existe", {}, "pdf")

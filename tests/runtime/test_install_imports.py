@@ -1,4 +1,4 @@
-"""Every third-party module that portal/, worker/ and the shipped migrations/ import (also inside functions)
+"""Every third-party module that portal/ (its migrations included) and worker/ import (also inside functions)
 must come with a plain `pip install .`: its distribution has to be in the closure of the installed `portal`
 distribution's runtime requirements (Requires-Dist without an `extra ==` marker), not only in a test extra."""
 import ast
@@ -10,7 +10,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[2]
-OWN = {"portal", "worker", "migrations"}
+OWN = {"portal", "worker"}
 
 
 def imported_top_level_names() -> dict[str, set[str]]:

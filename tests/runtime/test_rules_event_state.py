@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.automation import subjects
 from portal.automation.models import Notification, Rule, Task
 from portal.automation.rules import preview, save_rule

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from portal import normalize
 from portal.accounts.audit import audit
 from portal.accounts.models import User
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.automation.events import publish
 from portal.cs import segmentation
 from portal.cs.models import (CONTACT_ROLES, DEFAULT_TOUCH, TOUCH_MODELS, Account, Contact, KeyFeature, PhaseChange,

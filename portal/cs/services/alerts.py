@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select, update
 
 from portal.accounts.audit import audit
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.automation.models import Rule, Task
 from portal.cs.models import AlertRule
 from portal.dbtypes import utcnow

@@ -15,7 +15,7 @@ from portal import normalize
 from portal.accounts.audit import audit
 from portal.accounts.models import User
 from portal.accounts.scope import scoped, visible_user_ids
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.automation.events import publish
 from portal.cs import queries
 from portal.cs.models import SEGMENTS, Account

@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from portal.accounts.audit import audit
 from portal.accounts.scope import scoped
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.automation.events import publish
 from portal.cs.models import Account, local_today, local_tz, midnight_of
 from portal.cs.nps_models import CHURN_KINDS, LOGO_KINDS, Churn, ChurnReason

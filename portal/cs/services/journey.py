@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal import normalize
 from portal.accounts.audit import audit
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.automation.events import publish
 from portal.cs.models import (ONBOARDING_STEPS, PHASES, TOUCHPOINT_KINDS, Account, Contact, OnboardingStep,
                               PhaseChange, Touchpoint, local_tz, midnight_of, morning_of)

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.models import User
 from portal.accounts.scope import scoped
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.automation.models import Task
 from portal.cs.models import SEGMENTS, Account
 from portal.cs.nps_models import NpsResponse

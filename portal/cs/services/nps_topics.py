@@ -6,7 +6,7 @@ from sqlalchemy import case, func, select
 
 from portal.accounts.audit import audit
 from portal.accounts.scope import scoped
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.cs.nps_models import NpsResponse, NpsTopic, nps_response_topics
 from portal.extensions import db
 

@@ -16,7 +16,7 @@ from portal import normalize
 from portal.accounts.audit import audit
 from portal.accounts.models import User
 from portal.accounts.scope import criteria
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.automation.events import publish
 from portal.cs.models import (TOUCH_MODELS, Account, AlertRule, Product, account_products, local_today, local_tz,
                               morning_of)

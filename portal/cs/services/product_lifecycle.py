@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 
 from portal import normalize
 from portal.accounts.audit import audit
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.cs.models import Product
 from portal.cs.playbook_models import Migration, ProductComponent
 from portal.cs.services.accounts import parse_money_cents

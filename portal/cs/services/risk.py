@@ -1,6 +1,6 @@
 """The CSM's manual churn-risk flag: it caps the health score at once (today's score is recomputed)."""
 from portal.accounts.audit import audit
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.automation.events import publish
 from portal.cs.models import Account
 from portal.dbtypes import utcnow

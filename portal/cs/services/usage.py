@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from portal import normalize
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.cs.models import Account, UsageMetric, local_today
 from portal.cs.services.accounts import parse_date
 from portal.dbtypes import utcnow

@@ -5,7 +5,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal.accounts.decorators import roles_required
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.automation.subjects import EVENT_TYPES
 from portal.automation.timeline import Entry, timeline
 from portal.cs import queries, segmentation

@@ -4,7 +4,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.accounts.decorators import roles_required
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.cs.services import capacity
 from portal.cs.views import LEADERS, bp
 from portal.extensions import db

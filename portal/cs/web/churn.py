@@ -7,7 +7,7 @@ from flask_login import current_user
 from portal import normalize
 from portal.accounts.decorators import roles_required
 from portal.accounts.scope import get_scoped_or_404
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.cs.models import local_today
 from portal.cs.nps_models import CHURN_KINDS, Churn, ChurnReason
 from portal.cs.services import churn as churn_services

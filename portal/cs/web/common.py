@@ -2,7 +2,7 @@
 from flask_login import current_user
 
 from portal.accounts.scope import get_scoped_or_404
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.cs.models import Account
 from portal.web.urls import safe_next  # noqa: F401 - the CS views import it from here
 

@@ -9,7 +9,7 @@ from flask_login import current_user
 from portal import normalize
 from portal.accounts.decorators import roles_required
 from portal.accounts.scope import get_scoped_or_404, scoped
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.cs.models import Account, midnight_of, local_today
 from portal.cs.nps_models import NpsResponse, NpsTopic
 from portal.cs.services import nps, nps_topics

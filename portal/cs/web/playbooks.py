@@ -9,7 +9,7 @@ from sqlalchemy import select
 from portal import normalize
 from portal.accounts.decorators import roles_required
 from portal.accounts.scope import criteria
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.cs.models import TOUCH_MODELS, Account, Product, local_today
 from portal.cs.playbook_models import DONE, STEP_COLORS, STEP_HINTS, STEPS, Migration, MigrationComponent, ProductComponent
 from portal.cs.services import accounts as account_services

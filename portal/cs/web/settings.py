@@ -4,7 +4,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.accounts.decorators import roles_required
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.cs import segmentation
 from portal.cs.models import PHASES, SEGMENTS, KeyFeature, Product
 from portal.cs.services import accounts as account_services

@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from portal.accounts.decorators import roles_required
 from portal.accounts.scope import get_scoped_or_404
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.automation.models import Task
 from portal.cs import queries
 from portal.cs.forms import TouchpointForm

@@ -18,7 +18,7 @@ from flask import current_app, render_template
 
 from portal import jobs
 from portal.accounts.audit import audit
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.automation.deliveries import queue_delivery
 from portal.automation.events import publish
 from portal.automation.subjects import register_event

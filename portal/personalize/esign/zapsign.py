@@ -34,7 +34,7 @@ import phonenumbers
 from flask import current_app
 from sqlalchemy import select
 
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.dbtypes import utcnow
 from portal.extensions import db
 from portal.jobs import periodic

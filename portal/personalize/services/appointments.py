@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from portal import normalize
 from portal.accounts.audit import audit
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.automation.engine import schedule
 from portal.automation.events import publish
 from portal.dbtypes import utcnow

@@ -13,7 +13,7 @@ from portal.accounts import services as accounts
 from portal.accounts.audit import audit
 from portal.accounts.mail import send_invitation
 from portal.accounts.models import User
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.automation.events import publish
 from portal.dbtypes import utcnow
 from portal.extensions import db

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal import normalize
 from portal.accounts.audit import audit
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.dbtypes import utcnow
 from portal.extensions import db
 from portal.personalize.models import BASES, Category, Item, ItemTypology, Option, OptionPrice, SelectionLine

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 
 from portal import jobs
 from portal.accounts.audit import audit
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.automation import templating
 from portal.dbtypes import utcnow
 from portal.extensions import db

@@ -11,7 +11,7 @@ from flask import current_app
 
 from portal import jobs
 from portal.accounts.audit import audit
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.extensions import db
 from portal.personalize.models import Option, OptionPhoto
 

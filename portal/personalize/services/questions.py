@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from portal.accounts.audit import audit
 from portal.accounts.scope import scoped
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.automation.events import publish
 from portal.automation.models import Event
 from portal.automation.services import notify

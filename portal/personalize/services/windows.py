@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from portal import jobs, normalize
 from portal.accounts.audit import audit
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.extensions import db
 from portal.personalize.models import Category, PersonalizationWindow
 from portal.personalize.services.common import field, parse_local_datetime, parse_text

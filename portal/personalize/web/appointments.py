@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 from portal import normalize
 from portal.accounts.decorators import roles_required
 from portal.accounts.scope import get_scoped_or_404, scoped
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.automation.models import Delivery, Event
 from portal.automation.subjects import EVENT_TYPES
 from portal.automation.timeline import Entry

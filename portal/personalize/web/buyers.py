@@ -11,7 +11,7 @@ from portal.accounts.audit import audit
 from portal.accounts.decorators import roles_required
 from portal.accounts.models import User
 from portal.accounts.scope import get_scoped_or_404, scoped
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.dbtypes import utcnow
 from portal.extensions import db
 from portal.personalize import queries

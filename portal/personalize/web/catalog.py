@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from portal.accounts.decorators import roles_required
 from portal.accounts.scope import get_scoped_or_404
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.extensions import db
 from portal.personalize.forms import CategoryForm, ItemForm, OptionForm, PhotoForm
 from portal.personalize.models import BASIS_HELP, Category, Item, Option, OptionPhoto, OptionPrice, SelectionLine

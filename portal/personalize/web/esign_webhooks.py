@@ -5,7 +5,7 @@ rejects rolls back, so a forged or unknown callback changes nothing.
 """
 from flask import Blueprint, current_app, jsonify, request
 
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.extensions import csrf, db, limiter
 from portal.personalize.esign import zapsign  # noqa: F401 - registers the provider
 from portal.personalize.esign.base import CallbackRejected, get_provider

@@ -9,7 +9,7 @@ from flask_login import current_user
 from portal import normalize
 from portal.accounts.decorators import roles_required
 from portal.accounts.scope import get_scoped_or_404, scoped
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.extensions import db
 from portal.personalize.questions import QUESTION_STATUSES, QuestionAttachment
 from portal.personalize.services import questions as qs

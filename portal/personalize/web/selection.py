@@ -12,7 +12,7 @@ from portal import normalize
 from portal.accounts.decorators import roles_required
 from portal.accounts.models import AuditLog
 from portal.accounts.scope import get_scoped_or_404
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.automation.timeline import Entry, timeline
 from portal.extensions import db
 from portal.personalize.forms import ReopenForm

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from portal.accounts.decorators import roles_required
 from portal.accounts.scope import get_scoped_or_404
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.extensions import db, limiter
 from portal.personalize.esign import builtin
 from portal.personalize.esign import services as esign

@@ -1,7 +1,7 @@
 """The public satisfaction survey page: signed single-use link, no login, made for a phone."""
 from flask import render_template, request
 
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.extensions import db
 from portal.personalize.services import surveys
 from portal.personalize.surveys import SCORES

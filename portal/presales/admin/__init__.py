@@ -23,7 +23,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from portal.accounts.decorators import roles_required
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.extensions import db
 from portal.presales import admin_forms as forms
 from portal.presales.models import Channel, CustomField, LossReason, Media, Pipeline, Queue, QueueMember, Stage

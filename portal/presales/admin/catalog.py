@@ -5,7 +5,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from portal.accounts.decorators import roles_required
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.extensions import db
 from portal.presales import admin_forms as forms
 from portal.presales.models import CUSTOM_FIELD_KINDS

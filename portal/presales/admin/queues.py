@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from portal.accounts.decorators import roles_required
 from portal.accounts.models import User
 from portal.accounts.scope import can_see, scoped
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.dbtypes import utcnow
 from portal.extensions import db
 from portal.presales import admin_forms as forms

@@ -8,7 +8,7 @@ from portal import normalize
 from portal.accounts.audit import audit
 from portal.accounts.models import User
 from portal.accounts.scope import scoped
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.dbtypes import utcnow
 from portal.extensions import db
 from portal.presales.models import CONTACT_KINDS, Campaign, CampaignLead, Lead, LeadContactKey, Narrative, Queue

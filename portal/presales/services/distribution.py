@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from portal import jobs
 from portal.accounts.models import User
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.automation.calendar import get_calendar
 from portal.automation.events import publish
 from portal.automation.services import notify

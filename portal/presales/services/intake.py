@@ -6,7 +6,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal import normalize
 from portal.accounts.audit import audit
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.automation.events import publish
 from portal.automation.services import notify
 from portal.dbtypes import utcnow

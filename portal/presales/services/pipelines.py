@@ -3,7 +3,7 @@
 from sqlalchemy import func, select
 
 from portal.accounts.audit import audit
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.extensions import db
 from portal.presales.models import CustomField, Lead, Pipeline, Stage
 from portal.presales.services.leads import REQUIRABLE

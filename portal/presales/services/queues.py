@@ -7,7 +7,7 @@ from portal import normalize
 from portal.accounts.audit import audit
 from portal.accounts.models import User
 from portal.accounts.scope import can_see
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.extensions import db
 from portal.presales.models import Channel, Lead, Offer, Queue, QueueMember
 from portal.presales.services import distribution

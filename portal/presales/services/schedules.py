@@ -3,7 +3,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.automation.events import publish
 from portal.dbtypes import utcnow
 from portal.extensions import db

@@ -39,7 +39,7 @@ from sqlalchemy import case, delete, func, insert, or_, select
 
 from portal import normalize
 from portal.accounts.audit import audit
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.dbtypes import utcnow
 from portal.extensions import db
 from portal.presales.models import (CUSTOM_FIELD_KINDS, Channel, CustomField, Lead, LeadContactKey, LossReason,

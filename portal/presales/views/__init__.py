@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from portal.accounts.decorators import roles_required
 from portal.accounts.scope import get_scoped_or_404
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.dbtypes import utcnow
 from portal.extensions import db
 from portal.presales import queries

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from portal.accounts.audit import audit
 from portal.accounts.decorators import roles_required
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.dbtypes import utcnow
 from portal.extensions import db
 from portal.presales import queries

@@ -8,7 +8,7 @@ from markupsafe import Markup, escape
 from portal.accounts.decorators import roles_required
 from portal.accounts.models import User
 from portal.accounts.scope import can_see
-from portal.accounts.services import ServiceError
+from portal.errors import ServiceError
 from portal.extensions import db
 from portal.presales import queries
 from portal.presales.forms import LeadForm, LostForm, NarrativeForm, TransferForm
