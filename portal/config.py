@@ -76,12 +76,16 @@ class Config:
     # Generated report files (downloads and e-mailed attachments) are deleted after this many days.
     REPORT_RETENTION_DAYS = int(os.environ.get("REPORT_RETENTION_DAYS", "30"))
     # Contract signatures: an A1 certificate (.pfx) for the PAdES seal; empty means a self-signed one
-    # generated under instance/signing/. ESIGN_OTP_RATE_LIMIT caps one-time code requests per address.
+    # generated under instance/signing/. ESIGN_OTP_RATE_LIMIT caps one-time code requests per signer.
     # New envelopes go through this provider: "builtin" (OTP in the portal, PAdES seal) or "zapsign".
     ESIGN_PROVIDER = os.environ.get("ESIGN_PROVIDER", "builtin")
     SIGNING_PFX_PATH = os.environ.get("SIGNING_PFX_PATH", "")
     SIGNING_PFX_PASSWORD = os.environ.get("SIGNING_PFX_PASSWORD", "")
     ESIGN_OTP_RATE_LIMIT = os.environ.get("ESIGN_OTP_RATE_LIMIT", "5 per 10 minutes")
+    # Per signer above; this looser ceiling per address lets buyers share a sales stand's network.
+    ESIGN_OTP_IP_RATE_LIMIT = os.environ.get("ESIGN_OTP_IP_RATE_LIMIT", "30 per 10 minutes")
+    # NPS and satisfaction-survey links stop working this many days after they were sent.
+    SURVEY_LINK_MAX_AGE_DAYS = int(os.environ.get("SURVEY_LINK_MAX_AGE_DAYS", "30"))
 
     # Background jobs: seconds between retries; the job lands in the failed registry after the last.
     JOB_RETRY_INTERVALS = [int(v) for v in _list("JOB_RETRY_INTERVALS", "30,120,600")]
@@ -99,6 +103,14 @@ class Config:
     INVITATION_MAX_AGE = int(os.environ.get("INVITATION_MAX_AGE", str(7 * 24 * 3600)))
     PASSWORD_RESET_MAX_AGE = int(os.environ.get("PASSWORD_RESET_MAX_AGE", str(2 * 3600)))
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    # Failed logins only (a right password never counts, so an office behind one IP is never locked out):
+    # per e-mail tried, whatever the address, and a looser ceiling per address for sprays across accounts.
+    LOGIN_ACCOUNT_RATE_LIMIT = os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT", "10 per minute;30 per hour")
+    LOGIN_IP_RATE_LIMIT = os.environ.get("LOGIN_IP_RATE_LIMIT", "30 per minute;300 per hour")
+    # Passwords being set: at least this long and at least this zxcvbn score (0-4; 2 = "somewhat guessable",
+    # out of reach of a throttled online attack; common passwords, names and dates score 0-1).
+    PASSWORD_MIN_LENGTH = int(os.environ.get("PASSWORD_MIN_LENGTH", "8"))
+    PASSWORD_MIN_SCORE = int(os.environ.get("PASSWORD_MIN_SCORE", "2"))
     PUBLIC_RATE_LIMIT = os.environ.get("PUBLIC_RATE_LIMIT", "30 per minute")
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = True

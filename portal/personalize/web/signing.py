@@ -5,6 +5,7 @@ re-send the invitation, unlock a locked signer and download the signed PDF (from
 Scope as everywhere: a buyer reaches only their own units, staff only their developments (404 otherwise).
 """
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
 from portal.accounts.decorators import roles_required
@@ -22,6 +23,18 @@ from portal.realestate.models import Unit
 
 def _otp_limit():
     return current_app.config["ESIGN_OTP_RATE_LIMIT"]
+
+
+def _otp_ip_limit():
+    return current_app.config["ESIGN_OTP_IP_RATE_LIMIT"]
+
+
+def _signer_key():
+    """Codes are counted per signer (a person on a unit's contract), so co-buyers signing at one sales
+    stand, behind one address, do not use up each other's codes; the per-address ceiling stays looser."""
+    if not current_user.is_authenticated:
+        return get_remote_address()
+    return f"signer:{current_user.get_id()}:{(request.view_args or {}).get('unit_id')}"
 
 
 def _context(unit_id):
@@ -57,7 +70,8 @@ def sign(unit_id):
 
 @bp.route("/unidades/<int:unit_id>/assinar/codigo", methods=["POST"])
 @roles_required(*PEOPLE)
-@limiter.limit(_otp_limit, methods=["POST"])
+@limiter.limit(_otp_limit, key_func=_signer_key, methods=["POST"])
+@limiter.limit(_otp_ip_limit, methods=["POST"])
 def sign_code(unit_id):
     unit, _, envelope = _context(unit_id)
     signer = builtin.signer_for(envelope, current_user)
