@@ -4,7 +4,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal import normalize
-from portal.accounts import services
+from portal.accounts import services, sessions
 from portal.accounts.audit import audit
 from portal.accounts.decorators import roles_required
 from portal.accounts.forms import TeamForm, UserForm
@@ -121,6 +121,21 @@ def user_toggle(user_id):
     if request.htmx:
         return render_template("admin/_user_row.html", u=user)
     return redirect(url_for("admin.users"))
+
+
+@bp.route("/usuarios/<int:user_id>/sessoes/encerrar", methods=["POST"])
+@roles_required("admin", "manager")
+def user_end_sessions(user_id):
+    """For a lost phone or a colleague who left: every device of that person must log in again."""
+    user = get_scoped_or_404(current_user, User, user_id)
+    if current_user.role != "admin" and user.role not in MANAGER_ROLES and user.id != current_user.id:
+        abort(403)
+    sessions.end_all_sessions(user, "user.sessions_ended")
+    if user.id == current_user.id:
+        sessions.log_in(user)  # ending one's own sessions means the other devices: this one goes on
+    db.session.commit()
+    flash(f"Sessões de {user.name} encerradas em todos os aparelhos.", "success")
+    return redirect(url_for("admin.user_edit", user_id=user.id))
 
 
 @bp.route("/equipes")

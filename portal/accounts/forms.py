@@ -21,6 +21,10 @@ class ResetForm(FlaskForm):
     confirm = PasswordField("Confirme a senha", validators=[EqualTo("password", "As senhas não conferem.")])
 
 
+class ChangePasswordForm(ResetForm):
+    current = PasswordField("Senha atual", validators=[DataRequired("Informe a senha atual.")])
+
+
 class UserForm(FlaskForm):
     name = StringField("Nome", validators=[DataRequired("Informe o nome."), Length(max=120)])
     email = EmailField("E-mail", validators=[DataRequired("Informe o e-mail.")])

@@ -52,6 +52,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Part of every session id (get_id): raising it ends every session and remember-me token issued before.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     team: Mapped[Team | None] = relationship(back_populates="members", foreign_keys=[team_id])
 
@@ -61,6 +63,10 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     def check_password(self, password: str) -> bool:
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    def get_id(self):
+        # What the session cookie carries: the user loader refuses it once the generation has moved on.
+        return f"{self.id}:{self.session_version}"
 
     @property
     def is_active(self):  # Flask-Login refuses inactive users
@@ -75,6 +81,20 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     def __str__(self):
         return self.name
+
+
+class RememberToken(db.Model):
+    """A "Manter conectado" login: the cookie holds a random secret, the table only its sha256, so a
+    leaked table logs nobody in and each token can be revoked alone."""
+    __tablename__ = "remember_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
 
 
 class AuditLog(db.Model):

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from portal import normalize
 from portal.accounts.audit import audit
 from portal.accounts.models import ROLES, Team, User
+from portal.accounts.sessions import end_all_sessions
 from portal.automation.events import publish
 from portal.dbtypes import utcnow
 from portal.errors import ServiceError
@@ -86,6 +87,7 @@ def set_active(user: User, active: bool) -> User:
         user.active = active
         audit("user.activated" if active else "user.deactivated", user)
         if not active:
+            end_all_sessions(user)
             publish("user.deactivated", user)
     return user
 
@@ -94,6 +96,7 @@ def set_password(user: User, password: str) -> None:
     if len(password or "") < 8:
         raise ServiceError({"password": "A senha precisa ter ao menos 8 caracteres."})
     user.set_password(password)
+    end_all_sessions(user)  # a stolen cookie must not outlive the password it was stolen with
     audit("user.password_changed", user, user=user)
 
 

@@ -1,10 +1,12 @@
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_required
 
-from portal.accounts import services
-from portal.accounts.forms import ForgotForm, LoginForm, ResetForm
+from portal.accounts import services, sessions
+from portal.accounts.forms import ChangePasswordForm, ForgotForm, LoginForm, ResetForm
+from portal.errors import ServiceError
 from portal.extensions import db, limiter
+from portal.web.forms import apply_errors
 from portal.web.urls import local_path
 
 bp = Blueprint("auth", __name__)
@@ -27,7 +29,7 @@ def login():
         elif not user.active:
             form.form_errors.append("Este usuário está desativado. Fale com o administrador.")
         else:
-            login_user(user, remember=form.remember.data)
+            sessions.log_in(user, remember=form.remember.data)
             services.record_login(user)
             db.session.commit()
             return redirect(local_path(request.args.get("next")) or url_for("web.index"))
@@ -36,9 +38,35 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    logout_user()
+    user = current_user._get_current_object()
+    if user.is_authenticated:
+        sessions.log_out(user)
+        db.session.commit()
     flash("Você saiu do Portal.", "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/conta/senha", methods=["GET", "POST"])
+@login_required
+@limiter.limit(_login_limit, methods=["POST"])
+def change_password():
+    user = current_user._get_current_object()
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if not user.check_password(form.current.data):
+            form.current.errors = list(form.current.errors) + ["Senha atual incorreta."]
+        else:
+            try:
+                services.set_password(user, form.password.data)
+            except ServiceError as exc:
+                apply_errors(form, exc)
+            else:
+                # Every other device is out; this one goes on, remembered again if it was.
+                sessions.log_in(user, remember=sessions.REMEMBER_COOKIE in request.cookies)
+                db.session.commit()
+                flash("Senha alterada. As sessões em outros aparelhos foram encerradas.", "success")
+                return redirect(url_for("web.index"))
+    return render_template("auth/change_password.html", form=form), (422 if request.method == "POST" else 200)
 
 
 @bp.route("/senha/esqueci", methods=["GET", "POST"])

@@ -36,13 +36,16 @@ def error_response(code: int, message: str | None = None):
 
 
 def init_app(app):
-    from portal.accounts.models import User
+    from portal.accounts import sessions
 
     filters.register(app)
 
-    @login_manager.user_loader
-    def load_user(user_id):
-        return db.session.get(User, int(user_id))
+    login_manager.user_loader(sessions.user_for_session_id)
+    login_manager.request_loader(sessions.user_from_remember_cookie)
+    # Flask-Login's own remember cookie is never set (see portal.accounts.sessions); its loader, which runs
+    # before request_loader whenever a cookie of its name is present, must not claim ours.
+    app.config["REMEMBER_COOKIE_NAME"] = "flask_login_remember_unused"
+    app.after_request(sessions.write_remember_cookie)
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Entre para continuar."
