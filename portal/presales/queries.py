@@ -4,7 +4,6 @@ Everything starts from `scoped(user, Lead)`: a manager sees their team subtree, 
 Filters come from the query string (`LeadFilters.from_args`) and are applied the same way to the board,
 the list and the CSV export, so the export is exactly what the screen shows.
 """
-import re
 from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -215,24 +214,13 @@ EXPORT_COLUMNS = ["Número", "Nome", "E-mail", "Telefone", "Empreendimento", "Ca
                   "Responsável", "SDR", "Nota de qualificação", "Criado em"]
 
 
-PHONE_LIKE = re.compile(r"^\+?\d+$")
-
-
-def safe_cell(value):
-    """Text from public forms must not run as a spreadsheet formula (CSV injection): prefix it with '."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") and not PHONE_LIKE.match(value):
-        return "'" + value
-    return value
-
-
 def export_rows(user, filters: LeadFilters, sort: str, direction: str):
     from portal.web.filters import datetime_br
     for lead in db.session.execute(sorted_leads(user, filters, sort, direction)).unique().scalars():
-        yield [safe_cell(v) for v in (
-            lead.number, lead.name, lead.email or "", lead.phone or "", getattr(lead.development, "name", ""),
-            getattr(lead.channel, "name", ""), getattr(lead.media, "name", ""), lead.stage.name, lead.status_label,
-            getattr(lead.owner, "name", ""), getattr(lead.sdr, "name", ""), lead.qualification_score,
-            datetime_br(lead.created_at))]
+        yield [lead.number, lead.name, lead.email or "", lead.phone or "", getattr(lead.development, "name", ""),
+               getattr(lead.channel, "name", ""), getattr(lead.media, "name", ""), lead.stage.name, lead.status_label,
+               getattr(lead.owner, "name", ""), getattr(lead.sdr, "name", ""), lead.qualification_score,
+               datetime_br(lead.created_at)]
 
 
 # --- home and offers --------------------------------------------------------------------------------------------

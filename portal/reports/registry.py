@@ -35,7 +35,6 @@ from wtforms.fields import BooleanField, SelectFieldBase, SelectMultipleField
 from portal.web import filters
 
 KINDS = ("text", "number", "money", "date", "datetime", "percent", "bool")
-CSV_UNSAFE = ("=", "+", "-", "@", "\t", "\r")  # would start a formula in Excel
 
 
 @dataclass(frozen=True)
@@ -86,8 +85,7 @@ class Column:
         if self.kind == "percent":
             return filters.number(value, 1 if self.digits is None else self.digits)
         if self.kind == "text":
-            text = str(value)
-            return "'" + text if text.startswith(CSV_UNSAFE) else text
+            return str(value)  # portal.web.csv_export escapes what would start a formula
         return self.display(value)
 
 

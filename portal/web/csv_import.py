@@ -47,6 +47,7 @@ from portal import normalize
 from portal.accounts.audit import audit
 from portal.errors import ServiceError
 from portal.extensions import db
+from portal.web import csv_export
 
 DELIMITERS = (";", ",")  # ";" first: Excel in pt-BR writes it, since "," is the decimal mark
 UPLOAD_MAX_AGE = 24 * 3600
@@ -261,12 +262,8 @@ class CsvImporter:
                   unchanged=counts["unchanged"])
 
     def template_csv(self) -> bytes:
-        """Header and one example row, ';'-separated with a BOM so Excel in pt-BR opens it as columns."""
-        out = io.StringIO()
-        writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-        writer.writerow([c.name for c in self.columns])
-        writer.writerow([c.example for c in self.columns])
-        return codecs.BOM_UTF8 + out.getvalue().encode("utf-8")
+        """Header and one example row, in the exports' dialect so Excel in pt-BR opens it as columns."""
+        return csv_export.to_bytes([c.name for c in self.columns], [[c.example for c in self.columns]])
 
     def _map_header(self, header: list[str], preview: Preview) -> dict[int, str]:
         mapping: dict[int, str] = {}
@@ -404,5 +401,4 @@ def commit_view(importer: CsvImporter, links: ImportLinks):
 
 
 def template_response(importer: CsvImporter) -> Response:
-    return Response(importer.template_csv(), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{importer.template_filename}"'})
+    return csv_export.response(importer.template_csv(), importer.template_filename)

@@ -1,8 +1,5 @@
 """Staff: buyers — list, register one, edit, link units, invite, CSV import and the LGPD-logged export."""
-import csv
-import io
-
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -21,7 +18,7 @@ from portal.personalize.models import BuyerProfileField, Selection
 from portal.personalize.services import buyers as services
 from portal.personalize.views import STAFF, bp
 from portal.realestate.models import Development, Tower, Unit
-from portal.web import csv_import
+from portal.web import csv_export, csv_import
 from portal.web.csv_import import fold
 from portal.web.filters import cpf_br, phone_br
 from portal.web.forms import apply_errors
@@ -277,20 +274,12 @@ def buyers_export():
             Development.id == development_id)).first() is None:
         abort(404)
     fields = services.active_profile_fields()
-    out = io.StringIO()
-    out.write("\ufeff")  # Excel in pt-BR needs the BOM to read UTF-8
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(queries.EXPORT_COLUMNS + [f.label for f in fields])
-    count = 0
-    for row in queries.export_rows(current_user, development_id, fields):
-        writer.writerow(row)
-        count += 1
-    audit("buyers.exported", object_type="User", count=count, development_id=development_id,
+    rows = list(queries.export_rows(current_user, development_id, fields))
+    data = csv_export.to_bytes(queries.EXPORT_COLUMNS + [f.label for f in fields], rows)
+    audit("buyers.exported", object_type="User", count=len(rows), development_id=development_id,
           purpose="LGPD: exportação de dados pessoais de compradores")
     db.session.commit()
-    name = f"compradores-{utcnow():%Y%m%d-%H%M}.csv"
-    return Response(out.getvalue().encode("utf-8"), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+    return csv_export.response(data, f"compradores-{utcnow():%Y%m%d-%H%M}.csv")
 
 
 # ---- extra profile fields -------------------------------------------------------------------------------

@@ -1,8 +1,5 @@
 """The Kanban board (lazy columns, moves with the required-field dialog), the lead list and its CSV export."""
-import csv
-import io
-
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.accounts.audit import audit
@@ -15,6 +12,7 @@ from portal.presales.models import Lead, Stage
 from portal.presales.services import leads
 from portal.presales.views import (SALES, SCHEDULE_FIELDS, VALUE_FIELDS, _lead, _presence_context, bp, field_spec,
                                    posted_values)
+from portal.web import csv_export
 from portal.web.urls import safe_next
 
 
@@ -107,16 +105,8 @@ def leads_list():
 def leads_export():
     filters = queries.LeadFilters.from_args(request.args)
     sort, direction = _sort_args()
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow(queries.EXPORT_COLUMNS)
-    count = 0
-    for row in queries.export_rows(current_user, filters, sort, direction):
-        writer.writerow(row)
-        count += 1
-    audit("lead.exported", object_type="Lead", count=count, filters=filters.args())
+    rows = list(queries.export_rows(current_user, filters, sort, direction))
+    data = csv_export.to_bytes(queries.EXPORT_COLUMNS, rows)
+    audit("lead.exported", object_type="Lead", count=len(rows), filters=filters.args())
     db.session.commit()
-    name = f"leads-{utcnow():%Y%m%d-%H%M}.csv"
-    return Response(out.getvalue().encode("utf-8"), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return csv_export.response(data, f"leads-{utcnow():%Y%m%d-%H%M}.csv")
