@@ -26,6 +26,7 @@ import uuid
 
 os.environ.setdefault("PORTAL_INSTANCE_DIR", tempfile.mkdtemp(prefix="portal-bench-"))
 os.environ["PUBLIC_RATE_LIMIT"] = "1000000 per minute"  # read by this app and, through the env, the children
+os.environ["API_CLIENT_RATE_LIMIT"] = "1000000 per minute"
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from sqlalchemy import func, select  # noqa: E402
@@ -43,7 +44,7 @@ def setup(app) -> tuple[str, str, str]:
     from flask_migrate import upgrade
 
     from portal.accounts.services import create_user
-    from portal.presales import apiclients
+    from portal.accounts import apiclients
     from portal.presales.demo import ensure_defaults
     from portal.presales.models import Queue, QueueMember
     from portal.realestate.models import Development
@@ -61,7 +62,7 @@ def setup(app) -> tuple[str, str, str]:
         db.session.add(queue)
         db.session.flush()
         queue.development_ids = [dev.id]
-        _, token = apiclients.create_client(f"Bench {run}")
+        _, token, _ = apiclients.create_client(f"Bench {run}", scopes=["leads:write"])
         db.session.commit()
         return token, dev.slug, run
 

@@ -112,6 +112,8 @@ class Config:
     PASSWORD_MIN_LENGTH = int(os.environ.get("PASSWORD_MIN_LENGTH", "8"))
     PASSWORD_MIN_SCORE = int(os.environ.get("PASSWORD_MIN_SCORE", "2"))
     PUBLIC_RATE_LIMIT = os.environ.get("PUBLIC_RATE_LIMIT", "30 per minute")
+    # Per API client (keyed by client id, all /api/v1 endpoints together); a client may carry its own.
+    API_CLIENT_RATE_LIMIT = os.environ.get("API_CLIENT_RATE_LIMIT", "600 per minute")
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = True
 

@@ -1,5 +1,5 @@
-"""JSON API for usage metrics: POST /api/v1/cs/usage with a bearer token (the same API clients as lead
-intake, managed in the pre-sales admin).
+"""JSON API for usage metrics: POST /api/v1/cs/usage with a bearer token holding the cs:usage:write scope (API
+clients are shared, managed in the pre-sales admin).
 
 Body: {"rows": [{"cnpj": "12.345.678/0001-95", "day": "2026-03-15", "feature": "relatorio_economia",
 "count": 12}, ...]} (a bare list is accepted too). All rows are checked first: any bad row answers 422 with
@@ -8,17 +8,19 @@ replaces its count.
 """
 import json
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 
+from portal.accounts import apiclients
 from portal.errors import ServiceError
 from portal.cs.services import usage
-from portal.extensions import csrf, db, limiter
+from portal.extensions import csrf, db
+from portal.web import apiauth
 
 bp = Blueprint("cs_api", __name__, url_prefix="/api/v1/cs")
 csrf.exempt(bp)
 
 MAX_BODY = 2 * 1024 * 1024
-TITLES = {400: "Requisição inválida", 401: "Não autorizado", 413: "Corpo grande demais",
+TITLES = {400: "Requisição inválida", 413: "Corpo grande demais",
           415: "Tipo de conteúdo não suportado", 422: "Dados inválidos"}
 
 
@@ -29,36 +31,15 @@ def _answer(status: int, message: str, errors: dict | None = None):
         body["errors"] = errors
     response = jsonify(body)
     response.status_code = status
-    if status == 401:
-        response.headers["WWW-Authenticate"] = 'Bearer realm="portal"'
     return response
 
 
-def _token() -> str | None:
-    scheme, _, value = request.headers.get("Authorization", "").strip().partition(" ")
-    return value.strip() or None if scheme.lower() == "bearer" else None
-
-
-def _rate_key() -> str:
-    from portal.presales.apiclients import hash_token
-    token = _token()
-    return "cs-api:" + hash_token(token)[:32] if token else "cs-api-ip:" + (request.remote_addr or "-")
-
-
-def _rate_limit() -> str:
-    return current_app.config.get("CS_API_RATE_LIMIT", "120 per minute")
+USAGE_WRITE = apiclients.register_scope("cs:usage:write", "Enviar métricas de uso (POST /api/v1/cs/usage)")
 
 
 @bp.route("/usage", methods=["POST"])
-@limiter.limit(_rate_limit, key_func=_rate_key)
+@apiauth.api_client_required(USAGE_WRITE)
 def post_usage():
-    from portal.presales.apiclients import authenticate
-    token = _token()
-    if token is None:
-        return _answer(401, "Token de API ausente: envie-o no cabeçalho Authorization: Bearer <token>.")
-    client = authenticate(token)
-    if client is None:
-        return _answer(401, "Token de API inválido ou revogado.")
     if request.content_length is not None and request.content_length > MAX_BODY:
         return _answer(413, f"O corpo passa do limite de {MAX_BODY // 1024 // 1024} MB.")
     if not (request.mimetype == "application/json" or (request.mimetype or "").endswith("+json")):

@@ -1,5 +1,5 @@
 """OpenAPI description of POST /api/v1/cs/usage (cs/api.py), registered into the app's one document."""
-from portal.cs.api import MAX_BODY
+from portal.cs.api import MAX_BODY, USAGE_WRITE
 from portal.cs.services.usage import FEATURE, MAX_AGE_DAYS, MAX_COUNT, MAX_ROWS
 from portal.web import openapi
 
@@ -51,10 +51,10 @@ PATHS = {
         "operationId": "postUsage",
         "summary": "Enviar métricas de uso (sucesso do cliente)",
         "description": "Quantas vezes cada conta usou cada funcionalidade por dia; alimenta o engajamento e a nota "
-                       "de saúde. Usa os mesmos tokens de cliente de API da entrada de leads. Todas as linhas são "
+                       "de saúde. Usa os mesmos clientes de API da entrada de leads, com o escopo `cs:usage:write`. Todas as linhas são "
                        "verificadas antes: uma linha inválida responde 422 e nada é gravado. Corpo em JSON "
                        f"(Content-Type: application/json), até {MB} MB e {MAX_ROWS} linhas.",
-        "security": [{"bearerAuth": []}],
+        **openapi.secured(USAGE_WRITE),
         "requestBody": openapi.body("UsageIn"),
         "responses": {
             "200": openapi.answer("Linhas gravadas (novas e substituídas).", "UsageResult"),
@@ -62,13 +62,15 @@ PATHS = {
             "401": {**openapi.error("Token ausente, inválido ou revogado. Nada foi gravado.",
                                     "Token de API inválido ou revogado."),
                     "headers": {"WWW-Authenticate": {"schema": {"type": "string"}, "example": 'Bearer realm="portal"'}}},
+            "403": openapi.scope_error(USAGE_WRITE),
             "413": openapi.error(f"Corpo acima de {MB} MB.", f"O corpo passa do limite de {MB} MB."),
             "415": openapi.error("Content-Type não é application/json (ou +json).",
                                  "Envie o corpo como JSON (Content-Type: application/json)."),
             "422": openapi.answer("Alguma linha inválida (ou nenhuma linha): nada foi gravado.", "UsageValidationError"),
-            "429": openapi.error("Limite de requisições por token excedido (padrão: 120 por minuto, "
-                                 "CS_API_RATE_LIMIT).",
-                                 "Você fez muitas tentativas em pouco tempo. Aguarde um minuto e tente de novo."),
+            "429": {**openapi.error("Limite de requisições do cliente de API excedido (o do cliente, ou "
+                                    "API_CLIENT_RATE_LIMIT: padrão 600 por minuto, somando todos os endpoints).",
+                                    "Você fez muitas tentativas em pouco tempo. Aguarde um minuto e tente de novo."),
+                    "headers": {"Retry-After": {"schema": {"type": "integer"}, "example": 42}}},
         },
     }},
 }

@@ -8,18 +8,18 @@ import json
 import logging
 
 import click
-from flask import Blueprint, current_app, jsonify, request
-from flask_limiter.util import get_remote_address
+from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy import select
 
 from portal import normalize
 from portal.errors import ServiceError
-from portal.extensions import csrf, db, limiter
-from portal.presales import apiclients
+from portal.accounts import apiclients
+from portal.extensions import csrf, db
 from portal.presales.models import Media
 from portal.presales.services.intake import intake
 from portal.realestate.models import Development
 from portal.realestate.services import slugify
+from portal.web import apiauth
 
 log = logging.getLogger(__name__)
 
@@ -56,46 +56,12 @@ def validation_error(errors: dict) -> ApiError:
     return ApiError(422, "Revise os campos indicados em errors.", errors)
 
 
-# --- authentication, rate limit, body ---------------------------------------------------------------
+# --- scopes, body -------------------------------------------------------------------------------------------
 
-def _bearer() -> str | None:
-    scheme, _, value = request.headers.get("Authorization", "").strip().partition(" ")
-    if scheme.lower() != "bearer":
-        return None
-    return value.strip() or None
-
-
-def _presented_token(allow_query: bool) -> str | None:
-    token = _bearer()
-    if token is None and allow_query:
-        token = (request.args.get("token") or "").strip() or None
-    return token
-
-
-def _rate_key() -> str:
-    """One bucket per presented token (hashed: the plaintext never reaches Redis); per IP without one."""
-    token = _presented_token(allow_query=True)
-    if token:
-        return "api-token:" + apiclients.hash_token(token)[:32]
-    return "api-ip:" + (get_remote_address() or "-")
-
-
-def _rate_limit() -> str:
-    return current_app.config.get("API_RATE_LIMIT") or current_app.config["PUBLIC_RATE_LIMIT"]
-
-
-def authenticate(allow_query: bool = False):
-    token = _presented_token(allow_query)
-    if token is None:
-        where = "no cabeçalho Authorization: Bearer <token>" + (" ou no parâmetro token" if allow_query else "")
-        raise ApiError(401, f"Token de API ausente: envie-o {where}.")
-    client = apiclients.lookup(token)
-    if client is None:
-        raise ApiError(401, "Token de API inválido.")
-    if not client.active:
-        raise ApiError(401, "Token de API revogado. Peça um novo ao administrador.")
-    apiclients.touch(client)
-    return client
+LEADS_WRITE = apiclients.register_scope("leads:write", "Enviar leads (POST /api/v1/leads)")
+RDSTATION = apiclients.register_scope(apiclients.WEBHOOK_SCOPE,
+                                      "Webhook do RD Station (endereço secreto /api/v1/webhooks/rdstation/…)")
+bp.record_once(lambda state: apiauth.install_log_redaction(state.app))
 
 
 def _reject_constant(name):
@@ -266,10 +232,10 @@ def _answer(fn):
 # --- endpoints ---------------------------------------------------------------------------------------
 
 @bp.post("/leads")
-@limiter.limit(_rate_limit, key_func=_rate_key)
+@apiauth.api_client_required(LEADS_WRITE)
 def create_lead():
     def run():
-        client = authenticate()
+        client = g.api_client
         entry = lead_entry(json_object())
         entry["extra"] = {**entry["extra"], "api_client": client.name}
         result = intake(entry)
@@ -280,18 +246,30 @@ def create_lead():
     return _answer(run)
 
 
-@bp.post("/webhooks/rdstation")
-@limiter.limit(_rate_limit, key_func=_rate_key)
+@bp.post("/webhooks/rdstation/<secret>")
+@apiauth.api_client_required(RDSTATION, webhook_secret=True)
 def rdstation_webhook():
     """RD Station Marketing conversion webhook: each entry of `leads` goes through intake on its own.
 
-    A bad entry does not block the others (RD resends the whole payload on a non-2xx answer, and a
-    retry cannot fix bad data): each runs in its own savepoint, and the answer lists every entry's
-    outcome. An unexpected failure (a bug, the database down) is a 500 and writes nothing, so RD's
-    retry delivers the whole payload again and no lead is lost.
+    RD Station can only be given a URL, so the client is named by a secret path segment (rotated in the
+    admin page), never by its token in the query string. A bad entry does not block the others (RD resends
+    the whole payload on a non-2xx answer, and a retry cannot fix bad data): each runs in its own savepoint,
+    and the answer lists every entry's outcome. An unexpected failure (a bug, the database down) is a 500
+    and writes nothing, so RD's retry delivers the whole payload again and no lead is lost.
     """
+    return _rdstation()
+
+
+@bp.post("/webhooks/rdstation")
+@apiauth.api_client_required(RDSTATION)
+def rdstation_webhook_bearer():
+    """The same webhook for senders that can set the Authorization header (a token in ?token= is refused)."""
+    return _rdstation()
+
+
+def _rdstation():
     def run():
-        client = authenticate(allow_query=True)
+        client = g.api_client
         data = json_object()
         leads = data.get("leads")
         if not isinstance(leads, list) or not leads:
@@ -334,24 +312,49 @@ def openapi_document():
 
 # --- CLI: portal api-token create|list|revoke ----------------------------------------------------------
 
+def _webhook_url(secret: str) -> str:
+    base = (current_app.config.get("PORTAL_BASE_URL") or "").rstrip("/")
+    return f"{base}{apiauth.WEBHOOK_PATH}{secret}"
+
+
 @bp.cli.command("create", help="Create an API client and print its token (shown only this once).")
 @click.argument("name")
-def create_token_command(name):
+@click.option("--scope", "scopes", multiple=True, required=True,
+              help="What the token may do (repeat): leads:write, webhooks:rdstation, cs:usage:write…")
+@click.option("--rate-limit", default=None, help='Own limit, e.g. "1200 per minute" (default: API_CLIENT_RATE_LIMIT).')
+def create_token_command(name, scopes, rate_limit):
     try:
-        client, token = apiclients.create_client(name)
+        client, token, secret = apiclients.create_client(name, scopes=scopes, rate_limit=rate_limit)
     except ServiceError as exc:
         raise click.ClickException("; ".join(exc.errors.values())) from None
     db.session.commit()
-    click.echo(f"Cliente de API “{client.name}” criado. Guarde o token agora: ele não será mostrado de novo.")
+    click.echo(f"Cliente de API “{client.name}” criado com os escopos {client.scopes}. "
+               "Guarde o token agora: ele não será mostrado de novo.")
+    if secret:
+        click.echo(f"Endereço do webhook do RD Station (secreto, também mostrado só agora): {_webhook_url(secret)}")
     click.echo(token)
 
 
-@bp.cli.command("list", help="List API clients (name, token prefix, state, last use).")
+@bp.cli.command("list", help="List API clients (name, token prefix, scopes, state, last use).")
 def list_tokens_command():
     for client in apiclients.list_clients():
         state = "ativo" if client.active else "revogado"
         used = client.last_used_at.isoformat(timespec="seconds") if client.last_used_at else "nunca usado"
-        click.echo(f"{client.name}\t{client.token_prefix}…\t{state}\t{used}")
+        click.echo(f"{client.name}\t{client.token_prefix}…\t{client.scopes}\t{state}\t{used}")
+
+
+@bp.cli.command("rotate-webhook", help="Give a client a new RD Station webhook URL; the old one stops at once.")
+@click.argument("name")
+def rotate_webhook_command(name):
+    client = apiclients.by_name(name)
+    if client is None:
+        raise click.ClickException(f"Cliente de API não encontrado: {name}")
+    try:
+        secret = apiclients.rotate_webhook_secret(client)
+    except ServiceError as exc:
+        raise click.ClickException("; ".join(exc.errors.values())) from None
+    db.session.commit()
+    click.echo(_webhook_url(secret))
 
 
 @bp.cli.command("revoke", help="Revoke an API client's token by the client's name.")

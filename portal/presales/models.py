@@ -277,17 +277,6 @@ class Offer(db.Model):
     user = relationship("User")
 
 
-class ApiClient(TimestampMixin, db.Model):
-    """A system allowed to post leads; only the token's SHA-256 is stored."""
-    __tablename__ = "api_clients"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(120), unique=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    token_prefix: Mapped[str] = mapped_column(String(12))
-    active: Mapped[bool] = mapped_column(default=True)
-    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
 class Schedule(TimestampMixin, db.Model):
     """An agreed date/time on a lead (agendamento: visit, call back)."""
     __tablename__ = "lead_schedules"

@@ -8,7 +8,7 @@ examples are accepted on the demo data (the development they name is one `portal
 """
 from copy import deepcopy
 
-from portal.presales.api import MAX_BODY, MAX_WEBHOOK_LEADS
+from portal.presales.api import LEADS_WRITE, MAX_BODY, MAX_WEBHOOK_LEADS, RDSTATION
 from portal.presales.services.intake import MAX_MESSAGE
 from portal.web import openapi
 from portal.web.openapi import error as _error
@@ -31,9 +31,14 @@ COMMON_ERRORS = {
                   "Envie o corpo como JSON (Content-Type: application/json)."),
     "422": {"description": "Dados inválidos: um mapa campo → mensagem. Nada foi gravado.",
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ValidationError"}}}},
-    "429": _error("Limite de requisições por token excedido (padrão: 30 por minuto). Tente de novo mais tarde.",
-                  "Você fez muitas tentativas em pouco tempo. Aguarde um minuto e tente de novo."),
+    "429": {**_error("Limite de requisições do cliente de API excedido (o do cliente, ou API_CLIENT_RATE_LIMIT: "
+                     "padrão 600 por minuto, somando todos os endpoints). Tente de novo depois de Retry-After "
+                     "segundos.", "Você fez muitas tentativas em pouco tempo. Aguarde um minuto e tente de novo."),
+            "headers": {"Retry-After": {"schema": {"type": "integer"}, "example": 42}}},
 }
+QUERY_TOKEN_REFUSED = _error("Token no parâmetro `token` da URL: nunca aceito (URLs ficam em logs). A mensagem "
+                             "indica o cabeçalho Authorization ou o endereço secreto do webhook.",
+                             "Token na URL não é aceito (URLs ficam gravadas em logs). …")
 
 # A development `portal demo` creates, and a person its sample leads do not already hold (or the answer is 200).
 LEAD_EXAMPLE = {"name": "Marina Albuquerque", "email": "marina.albuquerque@exemplo.com.br",
@@ -172,14 +177,29 @@ def _webhook_error(description: str, example: str) -> dict:
 JSON_BODY_NOTE = (f"Corpo em JSON (Content-Type: application/json), até {MAX_BODY // 1024} KB. Se a resposta não "
                   "for 2xx, nada foi gravado.")
 
+RD_DESCRIPTION = ("Cada contato de `leads` passa pela entrada de leads com o canal rdstation, um a um: um contato "
+                  "inválido não impede os outros e aparece em results com seus erros (a resposta é 200 mesmo assim, "
+                  "pois reenviar não corrige dados). Uma falha inesperada responde 500 sem gravar nada, e o reenvio "
+                  "do RD entrega tudo de novo.")
+DEVELOPMENT_PARAMETER = {"name": "development", "in": "query", "required": False, "schema": {"type": "string"},
+                         "description": "Empreendimento (slug) dos contatos cujo identificador de conversão não "
+                                        "indica um."}
+RD_RESPONSES = {
+    "200": {"description": "Resultado de cada contato.", "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/RDStationResult"}}}},
+    **{code: deepcopy(COMMON_ERRORS[code]) for code in ("400", "413", "415", "429")},
+    "422": {"description": f"Sem a lista `leads`, vazia, ou com mais de {MAX_WEBHOOK_LEADS} contatos.",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ValidationError"}}}},
+}
+
 PATHS = {
     "/api/v1/leads": {"post": {
         "operationId": "createLead",
         "summary": "Registrar um lead",
         "description": "Cria um lead e o distribui pela fila que cobre seu empreendimento e canal, ou — se o "
                        "e-mail ou o telefone já pertencem a um lead aberto — registra uma reentrada nesse lead "
-                       "e responde 200 com o número dele. " + JSON_BODY_NOTE,
-        "security": [{"bearerAuth": []}],
+                       "e responde 200 com o número dele. Escopo: `leads:write`. " + JSON_BODY_NOTE,
+        **openapi.secured(LEADS_WRITE),
         "requestBody": {"required": True, "content": {"application/json": {
             "schema": {"$ref": "#/components/schemas/LeadIn"}}}},
         "responses": {
@@ -188,29 +208,43 @@ PATHS = {
             "200": {"description": "Contato duplicado: reentrada no lead existente.", "content": {
                 "application/json": {"schema": {"$ref": "#/components/schemas/LeadDuplicate"}}}},
             **COMMON_ERRORS,
+            "400": {**deepcopy(COMMON_ERRORS["400"]), "description": "JSON malformado, o corpo não é um objeto "
+                                                                     "JSON, ou token na URL (`?token=`)."},
+            "403": openapi.scope_error(LEADS_WRITE),
         },
     }},
-    "/api/v1/webhooks/rdstation": {"post": {
+    "/api/v1/webhooks/rdstation/{secret}": {"post": {
         "operationId": "rdstationWebhook",
         "summary": "Webhook de conversão do RD Station Marketing",
-        "description": "Cada contato de `leads` passa pela entrada de leads com o canal rdstation, um a um: um "
-                       "contato inválido não impede os outros e aparece em results com seus erros (a resposta "
-                       "é 200 mesmo assim, pois reenviar não corrige dados). Como o RD Station nem sempre envia "
-                       "cabeçalhos próprios, o token pode ir no parâmetro `token` da URL. Uma falha inesperada "
-                       "responde 500 sem gravar nada, e o reenvio do RD entrega tudo de novo. " + JSON_BODY_NOTE,
-        "security": [{"bearerAuth": []}, {"queryToken": []}],
-        "parameters": [{"name": "development", "in": "query", "required": False, "schema": {"type": "string"},
-                        "description": "Empreendimento (slug) dos contatos cujo identificador de conversão não "
-                                       "indica um."}],
+        "description": RD_DESCRIPTION + " O RD Station só aceita uma URL: cada cliente de API com o escopo "
+                       "`webhooks:rdstation` recebe um endereço secreto, mostrado uma vez e trocável em Config. "
+                       "pré-vendas → Clientes de API (o anterior deixa de valer na hora). " + JSON_BODY_NOTE,
+        **openapi.secured(RDSTATION, bearer=False),
+        "parameters": [{"name": "secret", "in": "path", "required": True, "schema": {"type": "string"},
+                        "description": "O segredo do endereço do webhook (whk_…). Nunca o token de API."},
+                       DEVELOPMENT_PARAMETER],
         "requestBody": {"required": True, "content": {"application/json": {
             "schema": {"$ref": "#/components/schemas/RDStationPayload"}}}},
         "responses": {
-            "200": {"description": "Resultado de cada contato.", "content": {"application/json": {
-                "schema": {"$ref": "#/components/schemas/RDStationResult"}}}},
-            **{code: deepcopy(COMMON_ERRORS[code]) for code in ("400", "401", "413", "415", "429")},
-            "422": {"description": "Sem a lista `leads`, vazia, ou com mais de "
-                                   f"{MAX_WEBHOOK_LEADS} contatos.", "content": {"application/json": {
-                                       "schema": {"$ref": "#/components/schemas/ValidationError"}}}},
+            **RD_RESPONSES,
+            "404": _error("Segredo desconhecido, trocado, ou de um cliente revogado. Nada foi gravado.",
+                          "Endereço de webhook desconhecido ou substituído. …"),
+        },
+    }},
+    "/api/v1/webhooks/rdstation": {"post": {
+        "operationId": "rdstationWebhookBearer",
+        "summary": "Webhook do RD Station com o token no cabeçalho",
+        "description": RD_DESCRIPTION + " Para quem envia o cabeçalho Authorization; o token no parâmetro `token` "
+                       "da URL é recusado (400). Escopo: `webhooks:rdstation`. " + JSON_BODY_NOTE,
+        **openapi.secured(RDSTATION),
+        "parameters": [DEVELOPMENT_PARAMETER],
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/RDStationPayload"}}}},
+        "responses": {
+            **RD_RESPONSES,
+            "400": {**deepcopy(COMMON_ERRORS["400"]), "description": "JSON malformado, ou token na URL."},
+            **{code: deepcopy(COMMON_ERRORS[code]) for code in ("401",)},
+            "403": openapi.scope_error(RDSTATION),
         },
     }},
     "/api/v1/webhooks/sales-status": {"post": {
@@ -246,7 +280,6 @@ PATHS = {
 
 
 openapi.register(PATHS, SCHEMAS, {
-    "queryToken": {"type": "apiKey", "in": "query", "name": "token", "description": "Só no webhook do RD Station."},
     "salesCrmSignature": {"type": "apiKey", "in": "header", "name": "X-Portal-Signature",
                           "description": "sha256=<HMAC-SHA256 hex de timestamp + \".\" + corpo, com "
                                          "SALES_CRM_SECRET>. Só no webhook do CRM de vendas."},

@@ -16,18 +16,20 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import select
-from wtforms import BooleanField, EmailField, HiddenField, StringField, TelField, TextAreaField
+from wtforms import BooleanField, EmailField, HiddenField, SelectMultipleField, StringField, TelField, TextAreaField
 from wtforms.csrf.core import CSRF
 from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.accounts import apiclients
 from portal.accounts.decorators import roles_required
 from portal.errors import ServiceError
 from portal.extensions import csrf, db, limiter
-from portal.presales import apiclients
-from portal.presales.models import ApiClient
 from portal.presales.services.config import media_by_name
 from portal.presales.services.intake import MAX_MESSAGE, clean, intake
 from portal.realestate.models import Development
+from portal.web import apiauth
+from portal.web.forms import apply_errors
 from portal.web.setup import CSP
 
 log = logging.getLogger(__name__)
@@ -211,34 +213,68 @@ def interest():
 class ApiClientForm(FlaskForm):
     name = StringField("Nome do sistema", validators=[DataRequired("Informe o nome do sistema."),
                                                       Length(max=120, message=TOO_LONG)])
+    scopes = SelectMultipleField("Escopos", choices=[], validate_choice=False,
+                                 widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+    rate_limit = StringField("Limite de requisições (opcional)", validators=[Length(max=60, message=TOO_LONG)])
+
+
+def _api_client_form() -> ApiClientForm:
+    form = ApiClientForm()
+    form.scopes.choices = sorted(apiclients.SCOPES.items())
+    return form
+
+
+def _no_store(response):
+    response.headers["Cache-Control"] = "no-store"  # a token or webhook URL must not stay in any cache
+    return response
 
 
 @bp.route("/pre-vendas/config/api-clients", methods=["GET", "POST"])
 @roles_required()
 def api_clients():
-    form = ApiClientForm()
+    form = _api_client_form()
     status = 200
     if form.validate_on_submit():
         try:
-            client, token = apiclients.create_client(form.name.data, actor=current_user)
+            client, token, secret = apiclients.create_client(form.name.data, scopes=form.scopes.data,
+                                                             rate_limit=form.rate_limit.data, actor=current_user)
         except ServiceError as exc:
             db.session.rollback()
-            form.name.errors = [*form.name.errors, *exc.errors.values()]
+            apply_errors(form, exc)
         else:
             db.session.commit()
-            response = make_response(render_template("presales/admin/api_client_created.html", client=client,
-                                                     token=token), 201)
-            response.headers["Cache-Control"] = "no-store"  # the token must not stay in any cache
-            return response
-    if form.errors:
+            return _no_store(make_response(render_template(
+                "presales/admin/api_client_created.html", client=client, token=token,
+                webhook_url=url_for("presales_api.rdstation_webhook", secret=secret, _external=True) if secret else None,
+                scopes=apiclients.SCOPES), 201))
+    if form.errors or form.form_errors:
         status = 422
-    return render_template("presales/admin/api_clients.html", form=form, clients=apiclients.list_clients()), status
+    default_limit = current_app.config.get("API_CLIENT_RATE_LIMIT") or apiauth.DEFAULT_RATE_LIMIT
+    return render_template("presales/admin/api_clients.html", form=form, clients=apiclients.list_clients(),
+                           scopes=apiclients.SCOPES, webhook_scope=apiclients.WEBHOOK_SCOPE,
+                           default_limit=default_limit), status
+
+
+@bp.route("/pre-vendas/config/api-clients/<int:client_id>/webhook", methods=["POST"])
+@roles_required()
+def api_client_rotate_webhook(client_id):
+    client = db.session.get(apiclients.ApiClient, client_id) or abort(404)
+    try:
+        secret = apiclients.rotate_webhook_secret(client, actor=current_user)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(" ".join(exc.errors.values()), "error")
+        return redirect(url_for(".api_clients"))
+    db.session.commit()
+    return _no_store(make_response(render_template(
+        "presales/admin/api_client_created.html", client=client, token=None, scopes=apiclients.SCOPES,
+        webhook_url=url_for("presales_api.rdstation_webhook", secret=secret, _external=True))))
 
 
 @bp.route("/pre-vendas/config/api-clients/<int:client_id>/revogar", methods=["POST"])
 @roles_required()
 def api_client_revoke(client_id):
-    client = db.session.get(ApiClient, client_id) or abort(404)
+    client = db.session.get(apiclients.ApiClient, client_id) or abort(404)
     apiclients.revoke(client, actor=current_user)
     db.session.commit()
     flash(f"Token de “{client.name}” revogado: os pedidos com ele passam a receber 401.", "success")

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from portal.cs.models import Account, UsageMetric
 from portal.extensions import db
-from portal.presales.apiclients import create_client
+from portal.accounts.apiclients import create_client
 from tests.cs.conftest import at, make_account
 
 TODAY = "2026-03-16 10:00"
@@ -20,7 +20,7 @@ def token_of(response):
 
 
 def token():
-    _, plaintext = create_client("Produto (telemetria)")
+    _, plaintext, _ = create_client("Produto (telemetria)", scopes=["cs:usage:write"])
     db.session.commit()
     return plaintext
 

@@ -8,19 +8,34 @@ from sqlalchemy import func, select
 
 from portal.accounts.models import AuditLog
 from portal.automation.models import Event
+from portal.accounts import apiclients
+from portal.accounts.apiclients import ApiClient
 from portal.extensions import db
-from portal.presales import apiclients
 from portal.presales.api import MAX_BODY
-from portal.presales.models import ApiClient, Lead, LeadContactKey, Narrative
+from portal.presales.models import Lead, LeadContactKey, Narrative
 from portal.presales.openapi import document
 from tests.factories import make_development, make_user
 
 
+LEAD_SCOPES = ["leads:write", "webhooks:rdstation"]
+
+
 @pytest.fixture
-def token(sales):
-    _, plaintext = apiclients.create_client("Site institucional")
+def rd_client(sales):
+    """A client with both pre-sales scopes: (bearer token, secret webhook path)."""
+    _, plaintext, secret = apiclients.create_client("Site institucional", scopes=LEAD_SCOPES)
     db.session.commit()
-    return plaintext
+    return plaintext, f"/api/v1/webhooks/rdstation/{secret}"
+
+
+@pytest.fixture
+def token(rd_client):
+    return rd_client[0]
+
+
+@pytest.fixture
+def rd_path(rd_client):
+    return rd_client[1]
 
 
 def body(**over):
@@ -92,7 +107,7 @@ def test_missing_or_invalid_token_is_401_and_writes_nothing(client, sales, token
 
 def test_token_in_the_query_string_is_not_accepted_for_leads(client, sales, token):
     r = post(client, body(), path=f"/api/v1/leads?token={token}")
-    assert r.status_code == 401 and counts() == NOTHING
+    assert r.status_code == 400 and "cabeçalho Authorization" in r.get_json()["message"] and counts() == NOTHING
 
 
 def test_revoked_token_is_401(client, sales, token):
@@ -175,8 +190,8 @@ def test_several_bad_fields_are_reported_together(client, sales, token):
 
 
 def test_rate_limit_is_per_token(app, client, sales, token, monkeypatch):
-    monkeypatch.setitem(app.config, "PUBLIC_RATE_LIMIT", "2 per minute")
-    _, other = apiclients.create_client("Portal imobiliário")
+    monkeypatch.setitem(app.config, "API_CLIENT_RATE_LIMIT", "2 per minute")
+    _, other, _ = apiclients.create_client("Portal imobiliário", scopes=["leads:write"])
     db.session.commit()
     assert post(client, body(), token).status_code == 201
     assert post(client, body(phone="11987650002", email=None), token).status_code == 201
@@ -189,9 +204,9 @@ def test_rate_limit_is_per_token(app, client, sales, token, monkeypatch):
 # --- tokens --------------------------------------------------------------------------------------------
 
 def test_token_is_stored_hashed_and_never_in_plaintext(app, sales):
-    client, token = apiclients.create_client("RD Station")
+    client, token, secret = apiclients.create_client("RD Station", scopes=LEAD_SCOPES)
     db.session.commit()
-    assert token.startswith("pk_") and len(token) > 40
+    assert token.startswith("pk_") and len(token) > 40 and secret.startswith("whk_")
     row = db.session.execute(select(ApiClient)).scalar_one()
     assert row.token_hash == hashlib.sha256(token.encode()).hexdigest()
     assert token.startswith(row.token_prefix) and len(row.token_prefix) < 12
@@ -199,27 +214,29 @@ def test_token_is_stored_hashed_and_never_in_plaintext(app, sales):
                          for r in db.session.execute(select(ApiClient)).scalars()]
                         + [[a.action, json.dumps(a.details)] for a in db.session.execute(select(AuditLog)).scalars()])
     assert token not in stored and token[len(row.token_prefix):] not in stored
+    assert secret not in stored and secret[len(row.webhook_secret_prefix):] not in stored
+    assert row.webhook_secret_hash == hashlib.sha256(secret.encode()).hexdigest()
     assert apiclients.authenticate(token).id == client.id
     assert apiclients.authenticate(token + "x") is None and apiclients.authenticate(None) is None
 
 
 def test_client_names_are_unique_and_required(sales):
-    apiclients.create_client("Site")
+    apiclients.create_client("Site", scopes=["leads:write"])
     with pytest.raises(Exception) as err:
-        apiclients.create_client(" Site ")
+        apiclients.create_client(" Site ", scopes=["leads:write"])
     assert "Já existe" in str(err.value)
     with pytest.raises(Exception):
-        apiclients.create_client("   ")
+        apiclients.create_client("   ", scopes=["leads:write"])
 
 
 def test_cli_creates_lists_and_revokes_tokens(app, client, sales):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["api-token", "create", "Landing pages"])
+    result = runner.invoke(args=["api-token", "create", "Landing pages", "--scope", "leads:write"])
     assert result.exit_code == 0, result.output
     token = result.output.strip().splitlines()[-1]
     assert post(client, body(), token).status_code == 201
     assert "Landing pages" in runner.invoke(args=["api-token", "list"]).output
-    assert runner.invoke(args=["api-token", "create", "Landing pages"]).exit_code != 0
+    assert runner.invoke(args=["api-token", "create", "Landing pages", "--scope", "leads:write"]).exit_code != 0
     assert runner.invoke(args=["api-token", "revoke", "Landing pages"]).exit_code == 0
     assert post(client, body(phone="11987650009", email=None), token).status_code == 401
 
@@ -227,14 +244,15 @@ def test_cli_creates_lists_and_revokes_tokens(app, client, sales):
 def test_admin_creates_sees_the_token_once_and_revokes(client, sales, login_as):
     login_as(sales["admin"])
     assert client.get("/pre-vendas/config/api-clients").status_code == 200
-    r = client.post("/pre-vendas/config/api-clients", data={"name": "Site institucional"})
+    r = client.post("/pre-vendas/config/api-clients", data={"name": "Site institucional", "scopes": ["leads:write"]})
     assert r.status_code == 201 and r.headers["Cache-Control"] == "no-store"
     page = r.get_data(as_text=True)
     token = page.split('id="token"')[1].split('value="')[1].split('"')[0]
     assert token.startswith("pk_") and apiclients.authenticate(token) is not None
     listing = client.get("/pre-vendas/config/api-clients").get_data(as_text=True)
     assert "Site institucional" in listing and token not in listing
-    assert client.post("/pre-vendas/config/api-clients", data={"name": "Site institucional"}).status_code == 422
+    assert client.post("/pre-vendas/config/api-clients", data={"name": "Site institucional",
+                                                                "scopes": ["leads:write"]}).status_code == 422
     row = db.session.execute(select(ApiClient)).scalar_one()
     r = client.post(f"/pre-vendas/config/api-clients/{row.id}/revogar", follow_redirects=True)
     assert "revogado" in r.get_data(as_text=True)
@@ -263,7 +281,7 @@ def rd_lead(name, email, phone=None, identifier=None, source=None, **extra):
     return lead
 
 
-def test_rdstation_payload_creates_leads_with_media_mapped(client, sales, token):
+def test_rdstation_payload_creates_leads_with_media_mapped(client, sales, rd_path):
     payload = {"leads": [
         rd_lead("Ricardo Nunes", "ricardo@exemplo.com.br", "(11) 98765-0002", "jardim-europa", "Instagram"),
         rd_lead("Juliana Prado", "juliana@exemplo.com.br", None, "lp-jardim-europa-2025", "Busca Paga | Google"),
@@ -272,7 +290,7 @@ def test_rdstation_payload_creates_leads_with_media_mapped(client, sales, token)
         rd_lead("Ricardo N.", "RICARDO@exemplo.com.br", identifier="jardim-europa"),
         "not an object",
     ]}
-    r = post(client, payload, path=f"/api/v1/webhooks/rdstation?token={token}")
+    r = post(client, payload, path=rd_path)
     assert r.status_code == 200, r.get_json()
     answer = r.get_json()
     assert (answer["received"], answer["created"], answer["duplicate"], answer["invalid"]) == (6, 3, 1, 2)
@@ -320,10 +338,12 @@ def test_rdstation_without_leads_is_422(client, sales, token, payload):
     assert counts() == NOTHING
 
 
-def test_rdstation_needs_a_valid_token(client, sales, token):
+def test_rdstation_needs_a_valid_token_or_secret_path(client, sales, rd_path):
     payload = {"leads": [rd_lead("Ricardo Nunes", "ricardo@exemplo.com.br")]}
     assert post(client, payload, path="/api/v1/webhooks/rdstation").status_code == 401
-    assert post(client, payload, path="/api/v1/webhooks/rdstation?token=pk_errado").status_code == 401
+    assert post(client, payload, path="/api/v1/webhooks/rdstation?token=pk_errado").status_code == 400
+    assert post(client, payload, path=rd_path + "x").status_code == 404
+    assert post(client, payload, path="/api/v1/webhooks/rdstation/pk_errado").status_code == 404
     assert counts() == NOTHING
 
 
@@ -378,8 +398,9 @@ def test_openapi_document_is_structurally_valid(client):
     assert r.status_code == 200 and r.is_json
     doc = r.get_json()
     assert doc["openapi"].startswith("3.0.") and doc["info"]["title"] and doc["info"]["version"]
-    assert doc["components"]["securitySchemes"]["bearerAuth"] == {
-        "type": "http", "scheme": "bearer", "description": "Authorization: Bearer pk_…"}
+    bearer = doc["components"]["securitySchemes"]["bearerAuth"]
+    assert (bearer["type"], bearer["scheme"]) == ("http", "bearer")
+    assert bearer["x-scopes"] == ["cs:usage:write", "leads:write", "webhooks:rdstation"]
     refs = []
 
     def walk(node):
@@ -408,7 +429,8 @@ def test_openapi_document_is_structurally_valid(client):
         if "example" in schema:
             _validate(doc, schema, schema["example"], name)
     # every /api/v1 route of the app is documented (tests/runtime/test_web_sw_openapi.py checks the methods too)
-    routes = {rule.rule for rule in client.application.url_map.iter_rules() if rule.rule.startswith("/api/v1/")}
+    routes = {rule.rule.replace("<", "{").replace(">", "}")
+              for rule in client.application.url_map.iter_rules() if rule.rule.startswith("/api/v1/")}
     assert routes == set(doc["paths"])
 
 
@@ -444,6 +466,12 @@ def test_openapi_matches_what_the_api_enforces(app, client, sales, token):
                          "message": "x" * (limit + 1)}, token).status_code == 422
 
 
+def other_scope_token():
+    _, token, _ = apiclients.create_client("Só RD Station", scopes=["webhooks:rdstation"])
+    db.session.commit()
+    return token
+
+
 def test_every_documented_lead_status_code_is_what_the_api_answers(app, client, sales, token, monkeypatch):
     demo_development()
     doc = document()
@@ -453,6 +481,7 @@ def test_every_documented_lead_status_code_is_what_the_api_answers(app, client, 
         "200": lambda: post(client, example, token),
         "400": lambda: post(client, b"{", token),
         "401": lambda: post(client, example),
+        "403": lambda: post(client, example, other_scope_token()),
         "413": lambda: post(client, {**example, "message": "x" * MAX_BODY}, token),
         "415": lambda: post(client, "x", token, content_type="text/plain"),
         "422": lambda: post(client, {**example, "email": "nope"}, token),
@@ -461,7 +490,7 @@ def test_every_documented_lead_status_code_is_what_the_api_answers(app, client, 
     assert set(produce) == set(doc["paths"]["/api/v1/leads"]["post"]["responses"])
     for code, request in produce.items():
         if code == "429":
-            monkeypatch.setitem(app.config, "PUBLIC_RATE_LIMIT", "1 per minute")
+            monkeypatch.setitem(app.config, "API_CLIENT_RATE_LIMIT", "1 per minute")
         r = request()
         assert str(r.status_code) == code, (code, r.get_json())
         response_doc = doc["paths"]["/api/v1/leads"]["post"]["responses"][code]

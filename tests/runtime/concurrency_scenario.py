@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from bench import load
 from portal.automation.models import Event, Rule
 from portal.extensions import db
-from portal.presales import apiclients
+from portal.accounts import apiclients
 from portal.presales.demo import ensure_defaults
 from portal.presales.models import Lead, Narrative, Queue, QueueMember
 from tests.factories import make_development, make_user
@@ -45,7 +45,7 @@ def intake_setup(app):
     queue = Queue(name="Roleta", kind="broker", mode="offline")
     queue.members = [QueueMember(user_id=u.id, position=i) for i, u in enumerate(brokers)]
     db.session.add(queue)
-    _, token = apiclients.create_client("Site")
+    _, token, _ = apiclients.create_client("Site", scopes=["leads:write"])
     db.session.commit()
     return {"token": token, "slug": dev.slug, "brokers": brokers}
 

@@ -37,7 +37,8 @@ def sweep_recoveries(redis) -> int:
 def test_every_event_of_200_concurrent_intakes_is_processed_within_seconds_none_by_the_sweep(app, intake_setup):
     redis = jobs.get_redis()
     with load.workers(app, redis, log_path(app, "worker"), count=WORKERS), \
-            load.web(app, log_path(app, "web.log"), PUBLIC_RATE_LIMIT="100000 per minute") as port:
+            load.web(app, log_path(app, "web.log"), PUBLIC_RATE_LIMIT="100000 per minute",
+                     API_CLIENT_RATE_LIMIT="100000 per minute") as port:
         started = utcnow()
         statuses = post_all(port, intake_setup["token"], intake_setup["slug"], clients=16)
         events = wait_until_every_event_is_processed(WAIT_SECONDS)

@@ -20,7 +20,8 @@ __all__ = ["intake_setup"]  # the fixture, imported for pytest
 def test_sixteen_clients_on_sqlite_with_a_worker_writing_get_no_500(app, intake_setup):
     notify_owner_on_intake_events()
     with load.workers(app, jobs.get_redis(), log_path(app, "worker")), \
-            load.web(app, log_path(app, "web.log"), PUBLIC_RATE_LIMIT="100000 per minute") as port:
+            load.web(app, log_path(app, "web.log"), PUBLIC_RATE_LIMIT="100000 per minute",
+                     API_CLIENT_RATE_LIMIT="100000 per minute") as port:
         started = utcnow()
         statuses = post_all(port, intake_setup["token"], intake_setup["slug"], clients=16)
         # the worker's own writes wait their turn too: a "database is locked" there would push the event

@@ -153,11 +153,11 @@ def test_form_posts_with_odd_ids_and_nul_never_500(app, demo):
 def test_json_api_fields_with_odd_values_never_500(app, demo, monkeypatch):
     import json
 
-    from portal.presales import apiclients
+    from portal.accounts import apiclients
     from portal.presales.api import LEAD_FIELDS
 
-    monkeypatch.setitem(app.config, "API_RATE_LIMIT", "10000 per minute")  # the crawl is not a flood
-    _, token = apiclients.create_client("Fuzz")
+    monkeypatch.setitem(app.config, "API_CLIENT_RATE_LIMIT", "10000 per minute")  # the crawl is not a flood
+    _, token, _ = apiclients.create_client("Fuzz", scopes=["leads:write", "webhooks:rdstation"])
     db.session.commit()
     headers = {"Authorization": f"Bearer {token}"}
     base = {"name": "Fernanda Rocha", "email": "fernanda@exemplo.com.br", "phone": "11 98765-4321"}

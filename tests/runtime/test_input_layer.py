@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from portal import normalize
 from portal.extensions import db
-from portal.presales import apiclients
+from portal.accounts import apiclients
 from portal.presales.models import Lead, LeadContactKey
 from portal.presales.services.intake import intake
 from portal.realestate.models import Unit
@@ -19,7 +19,7 @@ from tests.presales.conftest import funnel, sales  # noqa: F401 - fixtures share
 
 @pytest.fixture
 def token(sales):  # noqa: F811
-    _, plaintext = apiclients.create_client("Site institucional")
+    _, plaintext, _ = apiclients.create_client("Site institucional", scopes=["leads:write", "webhooks:rdstation"])
     db.session.commit()
     return plaintext
 
@@ -207,7 +207,7 @@ def test_usage_api_refuses_odd_counts_and_nul_per_row_and_writes_nothing(client,
     from tests.cs.conftest import make_account
 
     account = make_account()
-    _, tok = apiclients.create_client("Produto (telemetria)")
+    _, tok, _ = apiclients.create_client("Produto (telemetria)", scopes=["cs:usage:write"])
     db.session.commit()
     rows = [{"cnpj": account.cnpj, "day": "2026-03-15", "feature": "relatorio", "count": "²"},
             {"cnpj": account.cnpj, "day": "2026-03-15", "feature": "relatorio", "count": "١٢"},

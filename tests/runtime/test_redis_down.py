@@ -21,7 +21,7 @@ from portal.automation import engine
 from portal.automation.models import Delivery, Event
 from portal.dbtypes import utcnow
 from portal.extensions import db, limiter
-from portal.presales import apiclients
+from portal.accounts import apiclients
 from portal.presales.models import Lead, Narrative
 from tests.conftest import _free_port
 from tests.presales.conftest import funnel, sales  # noqa: F401  (fixtures)
@@ -154,7 +154,7 @@ def test_login_and_the_rate_limit_with_redis_stopped(outage_app, redis_server, s
 
 def test_api_lead_with_redis_stopped_is_created_once_and_its_event_runs_when_redis_is_back(
         outage_app, redis_server, sales):
-    _, token = apiclients.create_client("Site institucional")
+    _, token, _ = apiclients.create_client("Site institucional", scopes=["leads:write"])
     db.session.commit()
     redis_server.stop()
     response = outage_app.test_client().post(
@@ -171,7 +171,7 @@ def test_api_lead_with_redis_stopped_is_created_once_and_its_event_runs_when_red
 
 
 def test_a_hung_redis_holds_a_request_for_seconds_not_a_minute(outage_app, redis_server, sales):
-    _, token = apiclients.create_client("Site institucional")
+    _, token, _ = apiclients.create_client("Site institucional", scopes=["leads:write"])
     db.session.commit()
     redis_server.proc.send_signal(signal.SIGSTOP)  # accepts connections, never answers
     try:

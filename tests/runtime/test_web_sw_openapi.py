@@ -22,7 +22,7 @@ from flask import url_for
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.presales import apiclients
+from portal.accounts import apiclients
 from portal.presales.models import Lead
 from portal.presales.openapi import document
 from portal.presales.services.handoff import sign
@@ -175,7 +175,7 @@ def demo_server(tmp_path_factory):
     server.start()
     try:
         server.cli("demo")
-        token = server.cli("api-token", "create", "Parceiro de exemplo").strip().splitlines()[-1]
+        token = server.cli("api-token", "create", "Parceiro de exemplo", "--scope", "leads:write").strip().splitlines()[-1]
         yield server, token
     finally:
         server.stop()
@@ -259,7 +259,7 @@ def api_post(client, path, body, **headers):
 
 
 def test_the_examples_are_accepted_on_the_demo_data(app, client, demo):
-    _, token = apiclients.create_client("Parceiro de exemplo")
+    _, token, _ = apiclients.create_client("Parceiro de exemplo", scopes=sorted(apiclients.SCOPES))
     db.session.commit()
     schemas = document()["components"]["schemas"]
     bearer = {"Authorization": f"Bearer {token}"}
