@@ -22,6 +22,7 @@ def test_compute_nps_on_fixed_answers():
 def test_link_answers_once_without_login(app, client, cs_team):
     account = make_account(csm=cs_team["caio"])
     path = nps.survey_url(account).split("localhost", 1)[1]
+    db.session.commit()  # the link's survey row, as the rule's send commits it
     page = client.get(path)
     assert page.status_code == 200 and "0 a 10" in page.get_data(as_text=True)
     assert client.post(path, data={"score": "11"}).status_code == 422
@@ -33,7 +34,7 @@ def test_link_answers_once_without_login(app, client, cs_team):
     assert [(r.score, r.comment) for r in rows] == [(9, "Ótimo suporte")]
     db.session.refresh(account)
     assert account.last_nps == 9
-    assert client.get("/sucesso/nps/r/forjado.abc").status_code == 400
+    assert client.get("/sucesso/nps/r/forjado.abc").status_code == 404
     assert db.session.execute(select(Task)).first() is None  # promoters create no task
     # each rendering of the rule field is a new link
     assert account.nps_link != account.nps_link

@@ -77,7 +77,8 @@ def test_rule_sends_one_survey_per_account_and_the_link_answers_once(app, client
         links = _links(smtp_server)
         assert sorted(links) == ["marina@alfa.com.br", "marina@beta.com.br"]  # one e-mail each, nobody else
         assert all(len(found) == 1 for found in links.values())
-        surveys = db.session.execute(select(NpsSurvey).order_by(NpsSurvey.id)).scalars().all()
+        surveys = db.session.execute(select(NpsSurvey).where(NpsSurvey.account_id != delta.id)  # answered in Feb
+                                     .order_by(NpsSurvey.id)).scalars().all()
         assert [s.account_id for s in surveys] == [alfa.id, beta.id]
         assert all(s.answered_at is None and s.sent_at == at("2026-03-02 10:00") for s in surveys)
         (sms,) = http_server.requests  # only Alfa's contact has a phone
@@ -86,7 +87,8 @@ def test_rule_sends_one_survey_per_account_and_the_link_answers_once(app, client
 
         # the link opens without login and answers once
         path = links["marina@alfa.com.br"][0]
-        page = client.get(path)
+        with time_machine.travel(at("2026-03-03 08:00"), tick=False):  # within the link's 30 days
+            page = client.get(path)
         assert page.status_code == 200 and "0 a 10" in page.get_data(as_text=True)
         with time_machine.travel(at("2026-03-03 08:30"), tick=False):
             done = client.post(path, data={"score": "5", "comment": "Relatórios lentos"})
@@ -110,7 +112,7 @@ def test_rule_sends_one_survey_per_account_and_the_link_answers_once(app, client
         assert {k: len(v) for k, v in links.items()} == {"marina@alfa.com.br": 2, "marina@beta.com.br": 2,
                                                          "marina@gama.com.br": 1, "marina@delta.com.br": 1}
         assert len(set(links["marina@beta.com.br"])) == 2
-        assert db.session.scalar(select(func.count(NpsSurvey.id))) == 6
+        assert db.session.scalar(select(func.count(NpsSurvey.id))) == 7  # 6 sent by the rule + Delta's in February
         assert db.session.scalar(select(func.count(Delivery.id)).where(Delivery.channel == "email")) == 6
     finally:
         app.config.update(SMS_API_URL="", SMS_API_TOKEN="")
@@ -125,8 +127,11 @@ def test_printing_the_link_issues_the_survey_once_and_other_rules_issue_none(app
     first = render("{{ account.nps_link }}", ctx)
     assert render("Link: {{ account.nps_link }}", ctx) == f"Link: {first}"  # e-mail and SMS of one send
     assert db.session.scalar(select(func.count(NpsSurvey.id))) == 1
-    # a resend within 30 days carries the same pending link; once answered, a new one is issued
-    assert str(db.session.get(Account, account.id).nps_link) == first
+    # a resend within 30 days carries the same pending survey (signed afresh: its 30 days count from the
+    # resend); once answered, a new one is issued
+    def survey_of(link):
+        return nps.link_state(LINK.search(link).group(1).rsplit("/", 1)[1])[0]
+    assert survey_of(str(db.session.get(Account, account.id).nps_link)) is survey_of(first)
     nps.answer(LINK.search(first).group(1).rsplit("/", 1)[1], 10)
     assert str(account.nps_link) != first
     assert db.session.scalar(select(func.count(NpsSurvey.id))) == 2

@@ -13,27 +13,33 @@ from portal.accounts.scope import scoped
 from portal.errors import ServiceError
 from portal.automation.models import Task
 from portal.cs.models import SEGMENTS, Account
-from portal.cs.nps_models import NpsResponse
+from portal.cs.nps_models import NpsResponse, NpsSurvey
 from portal.dbtypes import utcnow
 from portal.extensions import db
+from portal import signed_links
 
-SALT = "cs-nps"
+SALT = "cs-nps-link"  # not the old "cs-nps": links that carried the account id and e-mail stop working
 DETRACTOR_DUE_DAYS = 2
 TASK_KEY = "nps-detractor:"
 
 
 # ---- links -------------------------------------------------------------------------------------
-
-def _serializer():
-    from itsdangerous import URLSafeSerializer
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT)
-
+# The link carries the survey's random nonce, signed and timestamped (portal.signed_links): no account id
+# or e-mail, and it expires SURVEY_LINK_MAX_AGE_DAYS after it was sent.
 
 def survey_token(account: Account, email: str | None = None) -> str:
-    """A fresh link token for this account: every token carries its own nonce, answered once."""
+    """A fresh link token for this account (a new pending survey): every link answers once."""
     if email is None and account.main_contact is not None:
         email = account.main_contact.email
-    return _serializer().dumps([account.id, (email or "").lower(), secrets.token_urlsafe(12)])
+    survey = NpsSurvey(account_id=account.id, nonce=secrets.token_urlsafe(12), sent_at=utcnow(),
+                       email=(email or "").lower() or None)
+    db.session.add(survey)
+    db.session.flush()
+    return token_for(survey)
+
+
+def token_for(survey) -> str:
+    return signed_links.dumps(SALT, survey.nonce)
 
 
 def survey_url(account: Account, email: str | None = None) -> str:
@@ -41,25 +47,13 @@ def survey_url(account: Account, email: str | None = None) -> str:
     return f"{base}/sucesso/nps/r/{survey_token(account, email)}"
 
 
-def read_token(token: str) -> tuple[int, str, str] | None:
-    from itsdangerous import BadSignature
-    try:
-        account_id, email, nonce = _serializer().loads(token)
-    except (BadSignature, ValueError, TypeError):
-        return None
-    if not isinstance(account_id, int) or not isinstance(nonce, str):
-        return None
-    return account_id, email, nonce
-
-
-def token_state(token: str) -> tuple[Account | None, bool]:
-    """(account, already answered) for a link; account None when the link is invalid."""
-    data = read_token(token)
-    if data is None:
+def link_state(token: str):
+    """(survey, expired) for a link; survey None when the link is forged, altered or unknown."""
+    nonce, expired = signed_links.loads(SALT, token, signed_links.survey_max_age())
+    if nonce is None:
         return None, False
-    account = db.session.get(Account, data[0])
-    used = db.session.execute(select(NpsResponse.id).where(NpsResponse.nonce == data[2])).first() is not None
-    return account, used
+    survey = db.session.execute(select(NpsSurvey).where(NpsSurvey.nonce == nonce)).scalar_one_or_none()
+    return survey, expired and survey is not None
 
 
 # ---- answering ---------------------------------------------------------------------------------
@@ -67,6 +61,9 @@ def token_state(token: str) -> tuple[Account | None, bool]:
 def _leader_fallback() -> int | None:
     return db.session.execute(select(User.id).where(User.role == "cs_leader", User.active.is_(True))
                               .order_by(User.id)).scalar()
+
+
+EXPIRED = "Este link de pesquisa expirou."
 
 
 class AlreadyAnswered(ServiceError):
@@ -77,23 +74,25 @@ class AlreadyAnswered(ServiceError):
 
 
 def answer(token: str, score, comment: str = "") -> NpsResponse:
-    data = read_token(token)
-    if data is None:
-        raise ServiceError({"token": "Link de pesquisa inválido."})
-    account = db.session.get(Account, data[0])
+    survey, expired = link_state(token)
+    account = survey.account if survey is not None else None
     if account is None:
         raise ServiceError({"token": "Link de pesquisa inválido."})
+    if survey.answered_at is not None:
+        raise AlreadyAnswered()
+    if expired:
+        raise ServiceError({"token": EXPIRED})
     try:
         value = int(str(score).strip())
     except (TypeError, ValueError):
         raise ServiceError({"score": "Escolha uma nota de 0 a 10."}) from None
     if not 0 <= value <= 10:
         raise ServiceError({"score": "Escolha uma nota de 0 a 10."})
-    if db.session.execute(select(NpsResponse.id).where(NpsResponse.nonce == data[2])).first():
+    if db.session.execute(select(NpsResponse.id).where(NpsResponse.nonce == survey.nonce)).first():
         raise AlreadyAnswered()
     now = utcnow()
     response = NpsResponse(account_id=account.id, csm_id=account.csm_id, segment=account.segment,
-                           email=data[1] or None, nonce=data[2], score=value, comment=(comment or "").strip()[:5000],
+                           email=survey.email, nonce=survey.nonce, score=value, comment=(comment or "").strip()[:5000],
                            answered_at=now)
     response.products = list(account.products)
     try:
@@ -103,10 +102,7 @@ def answer(token: str, score, comment: str = "") -> NpsResponse:
         raise AlreadyAnswered() from None
     account.last_nps, account.last_nps_at = value, now
     db.session.flush()
-    from portal.cs.nps_models import NpsSurvey
-    survey = db.session.execute(select(NpsSurvey).where(NpsSurvey.nonce == data[2])).scalar_one_or_none()
-    if survey is not None:
-        survey.answered_at, survey.response_id = now, response.id
+    survey.answered_at, survey.response_id = now, response.id
     if response.is_detractor:
         assignee = account.csm_id or _leader_fallback()
         if assignee is not None:

@@ -2,7 +2,7 @@
 seeded default rule (quarterly per account, e-mail + SMS with `{{ account.nps_link }}`).
 
 A rule's template context lists every declared account field, so `account.nps_link` is built for every
-rule that runs on an account, NPS or not. The link is therefore lazy: the survey row (and its signed token)
+rule that runs on an account, NPS or not. The link is therefore lazy: the survey row (and its signed nonce)
 is made only when a template actually prints the link, once per rule run (the e-mail and the SMS of one
 send share the context, hence the link), and an account's still-unanswered survey of the last
 REUSE_DAYS is reused instead of a new one (a resend or a reminder carries the same single-use link).
@@ -52,8 +52,9 @@ def issue(account: Account, now: datetime | None = None) -> NpsSurvey:
 
 
 def survey_link(survey: NpsSurvey) -> str:
-    from portal.cs.services.nps import _serializer
-    return _url(_serializer().dumps([survey.account_id, survey.email or "", survey.nonce]))
+    """Signed afresh on every send: a reused survey's link counts its SURVEY_LINK_MAX_AGE_DAYS from now."""
+    from portal.cs.services.nps import token_for
+    return _url(token_for(survey))
 
 
 class LazySurveyLink:

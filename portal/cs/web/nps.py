@@ -1,4 +1,4 @@
-"""NPS screens: the public survey page (signed single-use link, no login), the NPS report per period,
+"""NPS screens: the public survey page (signed single-use expiring link, no login), the NPS report per period,
 segment, CSM and product, closing a detractor's follow-up with the response note and action plan, the
 CSM's topic tags on negative answers, the most negative topics with drill-down, and the topic list."""
 from datetime import date, datetime
@@ -20,13 +20,16 @@ from portal.extensions import db
 
 @bp.route("/nps/r/<token>", methods=["GET", "POST"])
 def nps_survey(token):
-    """Public, no login: the client picks 0–10 and may leave a comment; the link answers once."""
-    account, used = nps.token_state(token)
+    """Public, no login: the client picks 0–10 and may leave a comment; the link answers once and expires."""
+    survey, expired = nps.link_state(token)
+    account = survey.account if survey is not None else None
     if account is None:
-        return render_template("cs/nps/survey.html", invalid=True), 400
-    if used:  # single use: a second answer is refused, the first one stands
+        return render_template("cs/nps/survey.html", invalid=True), 404
+    if survey.answered_at is not None:  # single use: a second answer is refused, the first one stands
         return render_template("cs/nps/survey.html", done=True, already=True, account=account), \
             (409 if request.method == "POST" else 200)
+    if expired:
+        return render_template("cs/nps/survey.html", expired=True), 410
     errors = {}
     if request.method == "POST":
         try:

@@ -2,7 +2,8 @@
 
 The link is made when the seeded rule on "contract.signed" renders `envelope.survey_link`: one survey per
 envelope and buyer, so the e-mail and the SMS carry the same link and it answers once (a conditional
-UPDATE on `answered_at IS NULL`, not check-then-write). The same signed-token pattern as the CS NPS links.
+UPDATE on `answered_at IS NULL`, not check-then-write). The same signed, expiring links as the CS NPS
+(portal.signed_links).
 """
 import secrets
 
@@ -10,13 +11,15 @@ from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from portal import signed_links
 from portal.accounts.scope import scoped
 from portal.errors import ServiceError
 from portal.dbtypes import utcnow
 from portal.extensions import db
 from portal.personalize.surveys import SCORES, SatisfactionSurvey
 
-SALT = "personalize-survey"
+SALT = "personalize-survey-link"  # not the old salt: links that carried the survey id stop working
+EXPIRED = "Este link de pesquisa expirou."
 MAX_COMMENT = 2000
 LATEST_COMMENTS = 10
 
@@ -40,13 +43,9 @@ SURVEY_RULES = {
 
 # ---- links -----------------------------------------------------------------------------------------
 
-def _serializer():
-    from itsdangerous import URLSafeSerializer
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT)
-
-
 def survey_token(survey: SatisfactionSurvey) -> str:
-    return _serializer().dumps([survey.id, survey.nonce])
+    """The survey's random nonce, signed and timestamped: no id or e-mail in the link, and it expires."""
+    return signed_links.dumps(SALT, survey.nonce)
 
 
 def survey_url(survey: SatisfactionSurvey) -> str:
@@ -88,31 +87,24 @@ def link_for_envelope(envelope) -> str:
     return survey_url(ensure_survey(envelope, contact.user_id, contact.email))
 
 
-def read_token(token: str) -> tuple[int, str] | None:
-    from itsdangerous import BadSignature
-    try:
-        survey_id, nonce = _serializer().loads(token)
-    except (BadSignature, ValueError, TypeError):
-        return None
-    if not isinstance(survey_id, int) or not isinstance(nonce, str):
-        return None
-    return survey_id, nonce
-
-
-def survey_for_token(token: str) -> SatisfactionSurvey | None:
-    data = read_token(token)
-    if data is None:
-        return None
-    survey = db.session.get(SatisfactionSurvey, data[0])
-    return survey if survey is not None and secrets.compare_digest(survey.nonce, data[1]) else None
+def link_state(token: str) -> tuple[SatisfactionSurvey | None, bool]:
+    """(survey, expired); survey None when the link is forged, altered or unknown."""
+    nonce, expired = signed_links.loads(SALT, token, signed_links.survey_max_age())
+    if nonce is None:
+        return None, False
+    survey = db.session.execute(select(SatisfactionSurvey).where(SatisfactionSurvey.nonce == nonce)
+                                ).scalar_one_or_none()
+    return survey, expired and survey is not None
 
 
 # ---- answering -------------------------------------------------------------------------------------
 
 def answer(token: str, score, comment: str = "") -> SatisfactionSurvey:
-    survey = survey_for_token(token)
+    survey, expired = link_state(token)
     if survey is None:
         raise ServiceError({"token": "Link de pesquisa inválido."})
+    if expired and survey.answered_at is None:
+        raise ServiceError({"token": EXPIRED})
     try:
         value = int(str(score).strip())
     except (TypeError, ValueError):

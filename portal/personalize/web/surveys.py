@@ -1,4 +1,4 @@
-"""The public satisfaction survey page: signed single-use link, no login, made for a phone."""
+"""The public satisfaction survey page: signed single-use expiring link, no login, made for a phone."""
 from flask import render_template, request
 
 from portal.errors import ServiceError
@@ -10,11 +10,13 @@ from portal.personalize.views import bp
 
 @bp.route("/pesquisa/<token>", methods=["GET", "POST"])
 def survey(token):
-    row = surveys.survey_for_token(token)
+    row, expired = surveys.link_state(token)
     if row is None:
         return render_template("personalize/survey.html", invalid=True), 404
     if row.answered_at is not None:
         return render_template("personalize/survey.html", done=True, s=row)
+    if expired:
+        return render_template("personalize/survey.html", expired=True), 410
     errors = {}
     if request.method == "POST":
         try:
