@@ -6,6 +6,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from portal import normalize
+from portal.accounts import passwords
 from portal.accounts.audit import audit
 from portal.accounts.models import ROLES, Team, User
 from portal.accounts.sessions import end_all_sessions
@@ -58,10 +59,11 @@ def _clean_user_fields(data: dict, existing: User | None = None) -> dict:
     return clean
 
 
-def create_user(data: dict, password: str | None = None) -> User:
+def create_user(data: dict, password: str | None = None, *, allow_weak_password: bool = False) -> User:
+    """`allow_weak_password` is for the demo data and test factories only: their shared passwords are known."""
     clean = _clean_user_fields(data)
-    if password is not None and len(password) < 8:
-        raise ServiceError({"password": "A senha precisa ter ao menos 8 caracteres."})
+    if password is not None:
+        passwords.validate(password, (clean["name"], clean["email"]), allow_weak=allow_weak_password)
     user = User(**clean, active=True)
     if password:
         user.set_password(password)
@@ -92,19 +94,30 @@ def set_active(user: User, active: bool) -> User:
     return user
 
 
-def set_password(user: User, password: str) -> None:
-    if len(password or "") < 8:
-        raise ServiceError({"password": "A senha precisa ter ao menos 8 caracteres."})
+def set_password(user: User, password: str, *, allow_weak_password: bool = False) -> None:
+    passwords.validate(password, (user.name, user.email), allow_weak=allow_weak_password)
     user.set_password(password)
     end_all_sessions(user)  # a stolen cookie must not outlive the password it was stolen with
     audit("user.password_changed", user, user=user)
 
 
-def authenticate(email: str, password: str) -> User | None:
+def authenticate(email: str, password: str) -> tuple[User | None, str | None]:
+    """(user, None) when the password is right and the account active, else (user or None, why): unknown_email,
+    password_not_set (invited, never accepted), wrong_password or inactive. Every path checks exactly one
+    hash of the configured cost, so the answer's timing does not reveal who has an account."""
     user = find_user_by_email(email)
-    if user is None or not user.check_password(password or ""):
-        return None
-    return user
+    if user is None or not user.password_hash:
+        passwords.check_without_account(password)
+        return user, "unknown_email" if user is None else "password_not_set"
+    if not user.check_password(password or ""):
+        return user, "wrong_password"
+    if not user.active:
+        return user, "inactive"
+    return user, None
+
+
+def record_login_failure(email: str, reason: str, user: User | None = None) -> None:
+    audit("user.login_failed", user, object_type="User", email=(email or "").strip().lower()[:254], reason=reason)
 
 
 def record_login(user: User) -> None:

@@ -1,5 +1,7 @@
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+import hashlib
+
+from flask import Blueprint, current_app, flash, g, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from portal.accounts import services, sessions
@@ -16,18 +18,44 @@ def _login_limit():
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _login_failed(response) -> bool:
+    """Only failures count toward the login limits: colleagues behind one office IP all get in."""
+    return g.get("login_failure") is not None
+
+
+def _account_key() -> str:
+    # Per e-mail tried, known or not, from any address; hashed so Redis keys carry no e-mail.
+    email = (request.form.get("email") or "").strip().lower()
+    return "login-account:" + hashlib.sha256(email.encode()).hexdigest()[:32]
+
+
+def _login_throttled(request_limit):
+    services.record_login_failure(request.form.get("email"), "throttled")
+    db.session.commit()
+    form = LoginForm()
+    form.form_errors.append("Muitas tentativas de entrada sem sucesso. Aguarde alguns minutos e tente de novo, "
+                            "ou use \"Esqueci minha senha\".")
+    return make_response(render_template("auth/login.html", form=form), 429)
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"], methods=["POST"], key_func=_account_key,
+               deduct_when=_login_failed, on_breach=_login_throttled)
+@limiter.limit(lambda: current_app.config["LOGIN_IP_RATE_LIMIT"], methods=["POST"],
+               deduct_when=_login_failed, on_breach=_login_throttled)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("web.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
-        if user is None:
-            form.form_errors.append("E-mail ou senha incorretos.")
-        elif not user.active:
+        user, g.login_failure = services.authenticate(form.email.data, form.password.data)
+        if g.login_failure is not None:
+            services.record_login_failure(form.email.data, g.login_failure, user)
+            db.session.commit()
+        if g.login_failure == "inactive":
             form.form_errors.append("Este usuário está desativado. Fale com o administrador.")
+        elif g.login_failure is not None:
+            form.form_errors.append("E-mail ou senha incorretos.")
         else:
             sessions.log_in(user, remember=form.remember.data)
             services.record_login(user)
@@ -94,8 +122,12 @@ def reset(token):
         return render_template("auth/reset_invalid.html", reason=str(exc)), 400
     form = ResetForm()
     if form.validate_on_submit():
-        services.set_password(user, form.password.data)
-        db.session.commit()
-        flash("Senha definida. Entre com a nova senha.", "success")
-        return redirect(url_for("auth.login"))
-    return render_template("auth/reset.html", form=form, user=user)
+        try:
+            services.set_password(user, form.password.data)
+        except ServiceError as exc:
+            apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash("Senha definida. Entre com a nova senha.", "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/reset.html", form=form, user=user), (422 if request.method == "POST" else 200)

@@ -66,7 +66,8 @@ def load_demo() -> list[tuple[str, str, str]]:
         user = services.find_user_by_email(email)
         if user is None:
             user = services.create_user({"name": name, "email": email, "role": role, "phone": phone, "cpf": cpf,
-                                         "team_id": teams[team].id if team else None}, password=DEMO_PASSWORD)
+                                         "team_id": teams[team].id if team else None}, password=DEMO_PASSWORD,
+                                         allow_weak_password=True)  # printed to every demo visitor anyway
         users[email] = user
     teams["sales"].manager = users["gestor@demo.portal"]
     teams["north"].manager = users["gestor@demo.portal"]

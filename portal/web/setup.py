@@ -74,6 +74,8 @@ def init_app(app):
                                    "Recarregue a página e tente de novo.")
 
     def http_error(exc, code):
+        if exc.response is not None:  # the refusal's own page (a Flask-Limiter `on_breach`, e.g. the login form)
+            return exc.response
         response = make_response(error_response(code, exc.description if code in (400, 422) else None))
         # What werkzeug's own answer carries besides its body: Allow on a 405, Retry-After, WWW-Authenticate.
         for name, value in exc.get_headers():
