@@ -6,7 +6,7 @@ import sys
 
 import click
 from flask.cli import FlaskGroup, with_appcontext
-from werkzeug.serving import run_simple
+from werkzeug.serving import WSGIRequestHandler, run_simple
 
 from portal import create_app
 
@@ -14,6 +14,13 @@ from portal import create_app
 @click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=True)
 def main():
     """Portal — pre-vendas, personalização e sucesso do cliente."""
+
+
+class _RequestHandler(WSGIRequestHandler):
+    def send_header(self, keyword, value):
+        # No "Server: Werkzeug/x Python/y": it only tells a scanner which known bugs to try.
+        if keyword.lower() != "server":
+            super().send_header(keyword, value)
 
 
 @main.command("run", help="Start the web app; with the embedded defaults also one worker beside it.")
@@ -41,7 +48,7 @@ def run_command(host, port, worker):
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     click.echo(f"\n  Portal em http://{host}:{port}/  (Ctrl+C para parar)\n")
     try:
-        run_simple(host, port, app, use_reloader=False, threaded=True)
+        run_simple(host, port, app, use_reloader=False, threaded=True, request_handler=_RequestHandler)
     except KeyboardInterrupt:
         pass
     finally:

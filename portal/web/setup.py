@@ -35,6 +35,19 @@ def error_response(code: int, message: str | None = None):
     return render_template("errors/error.html", code=code, title=title, text=text), code
 
 
+def _for_a_signed_in_user() -> bool:
+    # g, not current_user: reading current_user would load the user (and maybe write the session) on
+    # responses that never needed one, such as static files and /offline.
+    user = g.get("_login_user")
+    return bool(user is not None and user.is_authenticated and request.endpoint
+                and request.endpoint != "static" and not request.endpoint.endswith(".static"))
+
+
+def _cacheable_private_asset(response) -> bool:
+    """A view may let the browser alone keep a scoped but impersonal file (catalog photos): private, max-age."""
+    return bool(response.cache_control.private and response.cache_control.max_age)
+
+
 def init_app(app):
     from portal.accounts import sessions
 
@@ -62,6 +75,10 @@ def init_app(app):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         if request.headers.get("HX-Request"):
             response.headers.add("Vary", "HX-Request")
+        if _for_a_signed_in_user() and not _cacheable_private_asset(response):
+            # What a signed-in user sees (pages, exports, reports, contracts, attachments) is theirs: no
+            # browser or proxy cache keeps it for the next person at a shared computer.
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     @app.context_processor
