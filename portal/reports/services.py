@@ -3,11 +3,10 @@
 
 The web process never renders: every run goes to the "low" queue and the page polls its progress.
 """
+import csv
 import hashlib
 import json
-import logging
 import os
-import threading
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -24,8 +23,9 @@ from portal.dbtypes import utcnow
 from portal.extensions import db
 from portal.reports.forms import FORMATS
 from portal.reports.models import ReportRun
+from portal.reports.pdf import render_document
 from portal.reports.registry import REPORTS, Report
-from portal.web import csv_export, filters
+from portal.web import filters
 
 MIMETYPES = {"pdf": "application/pdf", "csv": "text/csv"}
 PROGRESS_EVERY = 500  # rows between progress commits while reading
@@ -216,40 +216,16 @@ def render_html(user: User, report: Report, stored: dict, typed: dict, rows: lis
 
 
 def _write_csv(path: str, report: Report, rows) -> None:
-    csv_export.write_file(path, [c.label for c in report.columns],
-                          ([c.csv(row.get(c.key)) for c in report.columns] for row in rows))
-
-
-class _PageProgress(logging.Handler):
-    """WeasyPrint logs 'Step 5 - Creating layout - Page N' per page; turn it into a callback for
-    the thread that is rendering."""
-    local = threading.local()
-
-    def emit(self, record):
-        callback = getattr(self.local, "callback", None)
-        if callback and str(record.msg).startswith("Step 5 - Creating layout - Page") and record.args:
-            callback(int(record.args[0]))
-
-
-_page_progress = None
+    """UTF-8 with BOM and `;` so Excel in pt-BR opens it with accents and columns right."""
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh, delimiter=";")
+        writer.writerow([c.label for c in report.columns])
+        for row in rows:
+            writer.writerow([c.csv(row.get(c.key)) for c in report.columns])
 
 
 def _write_pdf(path: str, html: str, on_page) -> None:
-    global _page_progress
-    from weasyprint import HTML
-    from weasyprint.logger import PROGRESS_LOGGER
-
-    if _page_progress is None:
-        _page_progress = _PageProgress()
-        PROGRESS_LOGGER.addHandler(_page_progress)
-        PROGRESS_LOGGER.setLevel(logging.INFO)
-        PROGRESS_LOGGER.propagate = False  # keep the per-page steps out of the worker's log
-    _PageProgress.local.callback = on_page
-    try:
-        document = HTML(string=html, base_url=current_app.static_folder).render()
-    finally:
-        _PageProgress.local.callback = None
-    document.write_pdf(path)
+    render_document(html, document=f"report file {os.path.basename(path)}", on_page=on_page).write_pdf(path)
 
 
 def _sha256(path: str) -> str:

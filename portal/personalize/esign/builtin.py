@@ -252,10 +252,10 @@ def evidence_html(envelope: Envelope, original: bytes) -> str:
 def final_pdf(envelope: Envelope, original: bytes) -> bytes:
     """The contract + the evidence page, sealed (PAdES) with the company certificate."""
     from pypdf import PdfReader, PdfWriter
-    from weasyprint import HTML
 
     from portal.personalize import signing
-    evidence = HTML(string=evidence_html(envelope, original), base_url=current_app.static_folder).write_pdf()
+    from portal.reports.pdf import render_pdf
+    evidence = render_pdf(evidence_html(envelope, original), document=f"evidence page of envelope {envelope.id}")
     writer = PdfWriter()
     writer.append(PdfReader(io.BytesIO(original)))
     writer.append(PdfReader(io.BytesIO(evidence)))

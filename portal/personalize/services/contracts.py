@@ -20,8 +20,10 @@ from portal.automation import templating
 from portal.dbtypes import utcnow
 from portal.extensions import db
 from portal.personalize.contracts import PAYMENT_METHODS, Contract, ContractTemplate, PaymentChoice, PaymentOption
-from portal.personalize.models import Selection
+from portal.personalize.models import OptionPhoto, Selection
+from portal.personalize.services import photos
 from portal.personalize.services.common import quantity_text
+from portal.reports import pdf as pdf_renderer
 from portal.web import filters
 
 MAX_INSTALLMENTS = 12
@@ -311,9 +313,21 @@ def contract_html(selection: Selection, template: ContractTemplate) -> str:
             f"<body>{body}</body></html>")
 
 
+def _photo_loader(development_id: int):
+    """Option photos a contract of this development may show, by the app's own photo URL
+    (`/personalizacao/fotos/<id>/thumb|large`): only the worker's re-encoded versions, of this development."""
+    def load(photo_id: int, size: str):
+        photo = db.session.get(OptionPhoto, photo_id)
+        if (photo is None or photo.development_id != development_id or photo.status != "ready"
+                or size not in photos.SIZES):  # the original is not re-encoded: never embedded
+            return None
+        path = photos.version_path(photo, size)
+        return (path.read_bytes(), "image/jpeg") if path.is_file() else None
+    return load
+
+
 def render_contract(contract_id: int) -> str:
     """Job: render the queued contract's PDF with the development's current template; store it with its hash."""
-    from weasyprint import HTML
     contract = db.session.get(Contract, contract_id)
     if contract is None or contract.status != "queued":
         return "not-queued"
@@ -323,7 +337,8 @@ def render_contract(contract_id: int) -> str:
         return _fail(contract, "Sem modelo de contrato.")
     try:
         html = contract_html(selection, template)
-        pdf = HTML(string=html, base_url=current_app.static_folder).write_pdf()
+        pdf = pdf_renderer.render_pdf(html, document=f"contract {contract_id}",
+                                      images={"personalize.photo": _photo_loader(contract.development_id)})
     except Exception as exc:  # the failure is shown to staff, who can generate again
         db.session.rollback()
         current_app.logger.warning("contract %s failed", contract_id, exc_info=True)
