@@ -191,6 +191,43 @@ def test_contract_template_payload_reads_no_file_and_calls_no_url(name, html, re
     assert any(refused.format(**values) in line and "contract " in line for line in logged), logged
 
 
+def test_portal_worker_process_renders_the_hostile_template_without_the_secret(app, world, client, login_as, hits,
+                                                                            secret_key_file, tmp_path):
+    """The same through `portal worker` as its own process (the one that can read instance/ in production)."""
+    from sqlalchemy import select
+
+    from tests.runtime.test_delivery_lease import start_worker, stop, wait_for
+    login_as(world["staff"])
+    body = contracts.DEFAULT_TEMPLATE + (f'<a rel="attachment" href="file://{secret_key_file}">chave</a>'
+                                         f'<img src="{hits.url}/w.png">')
+    r = client.post(f"/personalizacao/empreendimentos/{world['dev'].id}/contrato", data={"body": body,
+                                                                                          "action": "save"})
+    assert r.status_code == 302
+    sel = _submitted(world)
+    db.session.commit()
+
+    def rendered():
+        db.session.rollback()  # a fresh read, no transaction held against the worker
+        status = db.session.execute(select(Contract.status).where(Contract.selection_id == sel.id)).scalar()
+        db.session.rollback()
+        return status in ("rendered", "failed")
+
+    worker = start_worker(app, str(tmp_path / "worker.log"))
+    try:
+        wait_for(rendered, worker, "the contract rendered by the worker process", timeout=60)
+    finally:
+        stop(worker)
+    contract = db.session.get(Contract, contracts.current_contract(sel.id).id)
+    assert contract.status == "rendered", contract.error
+    with open(contracts.contract_file(contract), "rb") as fh:
+        data = fh.read()
+    assert secret_key_file.read_bytes().strip() not in _pdf_content(data)
+    assert PdfReader(io.BytesIO(data)).attachments == {} and hits.paths == [] and _images(data) == 0
+    with open(tmp_path / "worker.log", encoding="utf-8", errors="replace") as fh:
+        log = fh.read()
+    assert f"refused file://{secret_key_file}" in log and f"refused {hits.url}/w.png" in log
+
+
 def test_only_static_files_and_this_developments_photos_render(app, world, client, login_as, run_jobs, hits,
                                                                 tmp_path, monkeypatch, caplog):
     """The positive side: a stylesheet and an image from the static folder (also by the app's public URL, which
