@@ -118,6 +118,7 @@ DESIGNED_ACCESS = {
         Tower: (("GET",), "realestate VIEWERS"), Typology: (("GET",), "realestate VIEWERS"),
         Unit: (("GET",), "realestate VIEWERS"),
     },
+    "personalization": {BuyerProfileField: (ALL, "the personalization team keeps the buyer profile fields")},
     "sdr": {Stage: (("GET",), "the board shows every stage to the sales roles")},
     "broker": {Stage: (("GET",), "the board shows every stage to the sales roles")},
     "csm": {NpsTopic: (("GET",), "NPS topics are shared by the CS roles")},

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from portal.accounts.models import User
 from portal.extensions import db, limiter
 from tests.security import matrix
-from tests.factories import make_team, make_user
+from tests.factories import give_unit, make_team, make_user
 
 ROLES = ["admin", "manager", "sdr", "broker", "csm", "cs_leader", "personalization", "customer"]
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
@@ -61,31 +61,45 @@ def _build_world() -> dict:
     db.session.commit()
     _add_missing_records()
     by_email = {u.email: u.id for u in db.session.execute(select(User)).scalars()}
-    # The demo's CS leader leads every CSM and its personalization staff has both developments: the
-    # matrix needs a leader and a staff member with records beyond their reach.
+    # The demo's CS leader leads every CSM, its personalization staff has both developments and its buyers,
+    # questions, contracts and appointments live in the first one: the matrix's leader, staff member and
+    # buyer belong to a branch team and to the second development, so the demo's records are beyond them.
     leader = make_user("cs_leader", name="Lia Filial")
     team = make_team("CS Filial", manager=leader)
     leader.team_id = team.id
     staff = make_user("personalization", name="Pedro Personalização")
-    from portal.realestate.models import Development
-    first_dev = db.session.execute(select(Development).order_by(Development.id)).scalars().first()
-    first_dev.staff.append(staff)
+    buyer = make_user("customer", name="Renata Compradora")
+    from portal.realestate.models import Development, Unit
+    last_dev = db.session.execute(select(Development).order_by(Development.id.desc())).scalars().first()
+    last_dev.staff.append(staff)
+    unit = db.session.execute(select(Unit).where(Unit.development_id == last_dev.id).order_by(Unit.id)).scalars().first()
+    give_unit(buyer, unit)
     db.session.commit()
     return {"admin": by_email["admin@demo.portal"], "manager": by_email["gestora.sul@demo.portal"],
             "sdr": by_email["sdr@demo.portal"], "broker": by_email["corretora@demo.portal"],
             "csm": by_email["csm@demo.portal"], "cs_leader": leader.id, "personalization": staff.id,
-            "customer": by_email["cliente@demo.portal"]}
+            "customer": buyer.id}
 
 
 def _add_missing_records():
     """Rows of the kinds the demo does not create, so every id argument names a real record."""
     from portal.automation.models import Delivery, Holiday
-    from portal.presales.models import Campaign, Lead, Offer, Queue, Schedule
+    from portal.cs.models import Account
+    from portal.cs.nps_models import Churn, ChurnReason
+    from portal.personalize.models import BuyerProfileField
+    from portal.presales.models import Campaign, CustomField, Lead, Offer, Pipeline, Queue, Schedule, Stage
     from portal.reports.models import ReportRun
     now = datetime.now(timezone.utc)
     users = {u.email: u for u in db.session.execute(select(User)).scalars()}
     leads = db.session.execute(select(Lead).order_by(Lead.id)).scalars().all()
     queue = db.session.execute(select(Queue).order_by(Queue.id)).scalars().first()
+    other = Pipeline(name="Funil de locação")
+    db.session.add_all([other, Stage(pipeline=other, name="Novo"), CustomField(key="renda", label="Renda"),
+                        BuyerProfileField(key="pet", label="Tem pet?")])
+    reason = db.session.execute(select(ChurnReason).order_by(ChurnReason.id)).scalars().first()
+    for account in db.session.execute(select(Account).order_by(Account.id).limit(3)).scalars():
+        db.session.add(Churn(account_id=account.id, kind="cancellation", churn_date=now.date(), mrr_lost_cents=1000,
+                             reason_id=reason.id, csm_id=account.csm_id, segment=account.segment or "smb"))
     db.session.add(Holiday(day=now.date() + timedelta(days=40), name="Feriado da cidade"))
     db.session.add(matrix.ApiClient(name="Site", token_hash="x" * 64, token_prefix="x"))
     for lead in leads:
@@ -178,12 +192,13 @@ def plan(app, picker, anonymous=False):
                         row = (picker.pick(model, False, method, unrelated_to=chosen_rows[0])
                                or picker.pick(model, None, method, unrelated_to=chosen_rows[0]))
                     if row is None:
+                        missing = f"{arg} ({model.__name__})"
                         break
                     chosen[arg], previous = row.id, row
                     chosen_rows.append(row)
                 if len(chosen) < len(ids):
-                    skipped.append(f"{method} {rule.endpoint} {values} {variant}: no {'unrelated' if variant == 'mixed' else 'out-of-scope'} "
-                                   f"record of {[m.__name__ for m in models]}")
+                    skipped.append(f"{method} {rule.endpoint} {values} {variant}: no {'fitting' if variant == 'mixed' else 'out-of-scope'} "
+                                   f"record for {missing}")
                     continue
                 url = rule.build({**values, **chosen}, append_unknown=False)[1]
                 yield f"{variant} {rule.endpoint}", url, method
@@ -238,4 +253,49 @@ def test_role_cannot_reach_records_outside_its_scope(app, world, role, capsys):
                   f"(world built in {world['built_in']:.1f}s); not formed: {len(plan.skipped)}")
             for line in plan.skipped:
                 print("   not formed:", line)
+        assert not failures, "\n".join(failures)
+
+
+def test_anonymous_visitor_reaches_only_the_public_routes(app, world, capsys):
+    """Every route of the URL map (record-bearing or not), every method, without a login: the login page,
+    401, 403 or 404 — except the explicitly public endpoints."""
+    stale = sorted(set(matrix.PUBLIC_ENDPOINTS) - {r.endpoint for r in app.url_map.iter_rules()})
+    assert not stale, f"PUBLIC_ENDPOINTS names routes that no longer exist: {stale}"
+    with app.app_context():
+        limiter.reset()
+        client = app.test_client()
+        token = _token(client)
+        fingerprint = matrix.Fingerprint(db.metadata.sorted_tables)
+        stop = fingerprint.listen(db.engine)
+        failures, done = [], 0
+        try:
+            counts = fingerprint.counts()
+            for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+                if rule.endpoint in matrix.PUBLIC_ENDPOINTS:
+                    continue
+                for values in matrix.expansions(rule):
+                    ids = {}
+                    for arg in matrix.int_args(rule):
+                        model = matrix.model_for(rule, arg, values.get("kind"))
+                        ids[arg] = db.session.execute(select(model.id).order_by(model.id)).scalars().first() or 1
+                    others = {a: "x" for a in rule.arguments if a not in ids and a not in values}
+                    url = rule.build({**others, **values, **ids}, append_unknown=False)[1]
+                    for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                        fingerprint.committed.clear()
+                        response = client.open(url, method=method, data={"csrf_token": token},
+                                               headers={"X-CSRFToken": token})
+                        done += 1
+                        to_login = response.status_code == 302 and "/login" in response.headers.get("Location", "")
+                        if not (to_login or response.status_code in (401, 403, 404)):
+                            failures.append(f"{method} {url} [{rule.endpoint}] -> {response.status_code}")
+                        if fingerprint.committed:
+                            failures.append(f"{method} {url} wrote {fingerprint.committed[:3]}")
+            db.session.rollback()
+            changed = {t for t, n in fingerprint.counts().items() if counts[t] != n}
+            assert not changed, f"anonymous requests changed {changed}"
+        finally:
+            stop()
+        with capsys.disabled():
+            print(f"\nauthorization matrix [anonymous]: {done} requests; {len(matrix.PUBLIC_ENDPOINTS)} public endpoints "
+                  "allowed by name")
         assert not failures, "\n".join(failures)
