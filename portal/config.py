@@ -41,6 +41,8 @@ class Config:
     # Serve CSS/JS/icons from another folder (a built or patched copy); empty means portal/static.
     STATIC_DIR = os.environ.get("PORTAL_STATIC_DIR", "")
     PHOTO_MAX_MB = int(os.environ.get("PHOTO_MAX_MB", "5"))
+    # Largest image (width × height) an upload may have and the worker will decode (portal.uploads).
+    UPLOAD_MAX_PIXELS = int(os.environ.get("UPLOAD_MAX_PIXELS", "40000000"))
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "16")) * 1024 * 1024
 
     # E-mail: no MAIL_SERVER means each message is written as .eml under instance/outbox/.

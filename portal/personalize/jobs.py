@@ -16,15 +16,18 @@ BATCH = 500
 
 
 def make_photo_versions(photo_id: int) -> str:
-    """Thumbnail and large JPEG of an uploaded photo. A file Pillow cannot read is marked failed
-    (staff see why); retrying would not make it readable."""
+    """Thumbnail and large JPEG of an uploaded photo. A file Pillow cannot read, or one above the pixel limit
+    (stored before the upload checked it), is marked failed (staff see why); retrying would not change it."""
     from portal.personalize.services.photos import render_versions
+    from portal.uploads import UploadRefused
 
     photo = db.session.get(OptionPhoto, photo_id)
     if photo is None:
         return "gone"
     try:
         render_versions(photo)
+    except UploadRefused as exc:
+        photo.status, photo.error = "failed", str(exc)[:255]
     except Exception as exc:  # noqa: BLE001 - any decoder error means "not a usable image"
         photo.status, photo.error = "failed", f"Imagem ilegível: {exc.__class__.__name__}"[:255]
     else:

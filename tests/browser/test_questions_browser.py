@@ -11,9 +11,10 @@ from tests.browser.conftest import BROWSER
 from tests.browser.test_journeys import log_in
 from tests.personalize.test_survey import signed_envelope
 from tests.personalize.world import build_world
+from tests.security.test_uploads import pdf
 
 pytestmark = BROWSER
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PDF = pdf()  # a real one: uploads are decoded (portal.uploads)
 
 
 def test_buyer_asks_and_staff_answer(page):

@@ -148,14 +148,12 @@ def test_photos_are_checked_by_content_and_resized_by_the_worker(world, client, 
     assert client.get(f"/personalizacao/fotos/{photo.id}/original").status_code == 404  # staff only
 
 
-def test_a_file_pillow_cannot_read_is_marked_failed_not_retried(world, client, login_as, run_jobs):
+def test_a_file_pillow_cannot_read_is_refused_at_upload(world, client, login_as):
+    """Decoded on upload (portal.uploads); a stored file the worker cannot read: tests/security/test_uploads.py."""
     option = world["options"]["porcelanato"]
     login_as(world["staff"])
     fake = b"\xff\xd8\xff\xe0" + b"not really a jpeg" * 10
-    client.post(f"/personalizacao/catalogo/opcoes/{option.id}/fotos",
-                data={"photo": (io.BytesIO(fake), "x.jpg")}, content_type="multipart/form-data")
-    run_jobs()
-    photo = db.session.execute(select(OptionPhoto)).scalar_one()
-    assert photo.status == "failed" and "Imagem ilegível" in photo.error
-    html = client.get(f"/personalizacao/catalogo/opcoes/{option.id}").get_data(as_text=True)
-    assert "Imagem ilegível" in html
+    r = client.post(f"/personalizacao/catalogo/opcoes/{option.id}/fotos",
+                    data={"photo": (io.BytesIO(fake), "x.jpg")}, content_type="multipart/form-data")
+    assert r.status_code == 422 and "não é uma imagem JPEG válida" in r.get_data(as_text=True)
+    assert db.session.execute(select(OptionPhoto)).first() is None

@@ -10,9 +10,10 @@ from portal.extensions import db
 from portal.personalize.questions import BuyerQuestion, QuestionAttachment, QuestionMessage
 from portal.personalize.services import questions as qs
 from tests.factories import make_development, make_user
+from tests.security.test_uploads import pdf, png
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PDF = pdf()  # files are decoded on upload (portal.uploads): real ones, not just their first bytes
+PNG = png()
 
 
 def count(model):

@@ -1,8 +1,10 @@
-"""Option photos: checked on upload (size, real type from the first bytes), resized in the worker.
+"""Option photos: checked on upload by decoding them (portal.uploads: size, pixel count, a full decode),
+stored re-encoded, resized in the worker.
 
-Buyers only ever get the re-encoded versions the worker makes (thumb and large): re-encoding drops
-EXIF (camera GPS and the like) and anything smuggled after the image data. The original stays on disk
-for staff to download again.
+The stored "original" is already the upload validator's re-encoded copy (no EXIF, nothing smuggled after the
+image data); buyers only ever get the worker's versions (thumb and large), staff may download the original.
+The worker decodes under the same pixel limit as the upload, so a file stored before that check existed
+fails with a clear reason instead of filling the worker's memory.
 """
 import secrets
 from pathlib import Path
@@ -14,22 +16,12 @@ from portal.accounts.audit import audit
 from portal.errors import ServiceError
 from portal.extensions import db
 from portal.personalize.models import Option, OptionPhoto
+from portal.uploads import IMAGES, UploadRefused, check, open_image
 
 DEFAULT_MAX_MB = 5
 MAX_PHOTOS_PER_OPTION = 8
 SIZES = {"thumb": 480, "large": 1600}  # longest side in pixels
 KINDS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
-
-
-def sniff(head: bytes) -> str | None:
-    """The image type the bytes really are (a renamed .exe or an SVG is None)."""
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    return None
 
 
 def max_bytes() -> int:
@@ -56,11 +48,12 @@ def add_photo(option: Option, data: bytes, filename: str = "") -> OptionPhoto:
     limit = max_bytes()
     if len(data) > limit:
         raise ServiceError({"photo": f"A foto passa de {limit // (1024 * 1024)} MB. Reduza-a e envie de novo."})
-    kind = sniff(data[:16])
-    if kind is None:
-        raise ServiceError({"photo": "O arquivo não é uma imagem JPEG, PNG ou WebP."})
     if len(option.photos) >= MAX_PHOTOS_PER_OPTION:
         raise ServiceError({"photo": f"Cada opção aceita até {MAX_PHOTOS_PER_OPTION} fotos."})
+    try:
+        data, kind = check(data, KINDS)
+    except UploadRefused as exc:
+        raise ServiceError({"photo": str(exc)}) from None
     photo = OptionPhoto(option_id=option.id, development_id=option.development_id, stored_name=secrets.token_hex(16),
                         original_name=(filename or "")[:255], content_type=kind, size_bytes=len(data),
                         status="pending")
@@ -85,11 +78,12 @@ def delete_photo(photo: OptionPhoto) -> None:
 
 
 def render_versions(photo: OptionPhoto) -> None:
-    """Decode the original with Pillow and write each size as a plain JPEG (no metadata)."""
+    """Decode the original with Pillow and write each size as a plain JPEG (no metadata). Above the upload's
+    pixel limit it raises UploadRefused before decoding anything."""
     from PIL import Image, ImageOps
 
-    Image.MAX_IMAGE_PIXELS = 60_000_000  # a decompression bomb fails here instead of filling memory
-    with Image.open(original_path(photo)) as img:
+    with open_image(original_path(photo), IMAGES[photo.content_type]) as img:
+        img.draft("RGB", (SIZES["large"], SIZES["large"]))  # a JPEG decodes at 1/2..1/8 scale when that is enough
         img.load()
         img = ImageOps.exif_transpose(img)  # phone photos carry rotation in EXIF; bake it in
         if img.mode not in ("RGB", "L"):

@@ -1,7 +1,8 @@
 """Buyer questions: open, reply, close, reopen; attachments checked by content; who is told what.
 
-- Every file is checked (type from its first bytes, size) before anything is written: a bad file
-  refuses the whole message, with the reason, and leaves neither rows nor files behind.
+- Every file is checked (size, then decoded by portal.uploads: images re-encoded, PDFs without JavaScript,
+  automatic actions or embedded files) before anything is written: a bad file refuses the whole message,
+  with the reason, and leaves neither rows nor files behind.
 - A buyer's message rings the bell of every staff member of the development; a staff message is
   e-mailed to the buyer by a seeded default rule on "question.answered" (admins may edit or turn it off).
 - Every step is an event on the question, so the unit's history (staff unit page) shows the thread's life.
@@ -25,9 +26,9 @@ from portal.extensions import db
 from portal.jobs import periodic
 from portal.personalize import default_rules
 from portal.personalize.questions import QUESTION_STATUSES, BuyerQuestion, QuestionAttachment, QuestionMessage
-from portal.personalize.services.photos import sniff as sniff_image
 from portal.personalize.services.selections import is_staff
 from portal.realestate.models import Development, Tower, Unit
+from portal.uploads import UploadRefused, check
 
 DEFAULT_MAX_MB = 10
 MAX_FILES = 3
@@ -40,14 +41,6 @@ PER_PAGE = 30
 
 def max_bytes() -> int:
     return int(current_app.config.get("QUESTION_ATTACHMENT_MAX_MB", DEFAULT_MAX_MB)) * 1024 * 1024
-
-
-def sniff(head: bytes) -> str | None:
-    """PDF, JPEG or PNG by content (a renamed .exe, an SVG or a WebP is None)."""
-    if head.startswith(b"%PDF-"):
-        return "application/pdf"
-    kind = sniff_image(head)
-    return kind if kind in KINDS else None
 
 
 def files_dir() -> Path:
@@ -73,10 +66,11 @@ def check_files(files) -> list[tuple[str, bytes, str]]:
         if len(data) > limit:
             raise ServiceError({"attachments": f"{label} passa de {limit // (1024 * 1024)} MB. "
                                                "Reduza o arquivo e envie de novo."})
-        kind = sniff(data[:16])
-        if kind is None:
-            raise ServiceError({"attachments": f"{label} não é PDF, JPEG ou PNG. Envie um desses formatos."})
-        out.append((name[:255], data, kind))
+        try:
+            clean, kind = check(data, KINDS, label)
+        except UploadRefused as exc:
+            raise ServiceError({"attachments": str(exc)}) from None
+        out.append((name[:255], clean, kind))
     return out
 
 
