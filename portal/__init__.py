@@ -46,6 +46,7 @@ MODULES = [
     "portal.personalize.esign.zapsign",
     "portal.personalize.questions",
     "portal.personalize.surveys",
+    "portal.personalize.link_requests",
     "portal.personalize.rules",
     "portal.personalize.reports",
     "portal.cs.models",

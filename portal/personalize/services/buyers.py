@@ -5,18 +5,22 @@ blocks — a new e-mail and CPF with a phone another buyer already has is refuse
 (spouses share phones; silently merging two people would hand one the other's unit). The database
 holds CPF and phone unique in `buyer_keys`, so two imports racing cannot create twins.
 """
+import secrets
+
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from portal import normalize
+from portal import normalize, signed_links
 from portal.accounts import services as accounts
 from portal.accounts.audit import audit
 from portal.accounts.mail import send_invitation
 from portal.accounts.models import User
+from portal.accounts.scope import scoped
 from portal.errors import ServiceError
 from portal.automation.events import publish
 from portal.dbtypes import utcnow
 from portal.extensions import db
+from portal.personalize.link_requests import LinkRequest
 from portal.personalize.models import BuyerKey, BuyerProfile, BuyerProfileField
 from portal.personalize.services.selections import ensure_selection
 from portal.realestate.models import Unit, UnitBuyer
@@ -173,11 +177,23 @@ def unlink_unit(user: User, unit: Unit) -> None:
     audit("buyer.unit_unlinked", user, unit_id=unit.id, unit=str(unit))
 
 
-def register_buyer(data: dict, units: list[Unit], *, audited: bool = True) -> tuple[User, bool]:
-    """Create the buyer (or find the same person) and link the units. Returns (user, created)."""
+def register_buyer(data: dict, units: list[Unit], *, audited: bool = True, actor: User | None = None
+                   ) -> tuple[User, bool]:
+    """Create the buyer (or find the same person) and link the units. Returns (user, created).
+
+    A customer who already has an account but is not a buyer the actor may see (another development's) is
+    not linked: a link request goes to them by e-mail and the units are linked when they accept
+    (`visible_to(actor, user)` stays False until then). The actor is the logged-in user by default;
+    without one (CLI, demo) the link is made at once."""
     clean = clean_buyer(data)
     if not units:
         raise ServiceError({"unit_id": "Escolha a unidade do comprador."})
+    actor = actor or _request_user()
+    existing = accounts.find_user_by_email(clean["email"])
+    if existing is not None and existing.role == "customer" and actor is not None and not visible_to(actor, existing):
+        for unit in units:
+            request_link(existing, unit, clean["email"], actor)
+        return existing, False
     user = Resolver().match(clean)
     created = user is None
     if created:
@@ -194,6 +210,86 @@ def register_buyer(data: dict, units: list[Unit], *, audited: bool = True) -> tu
         link_unit(user, unit, audited=audited)
     db.session.flush()
     return user, created
+
+
+def _request_user() -> User | None:
+    from flask import has_request_context
+    from flask_login import current_user
+    if has_request_context() and getattr(current_user, "is_authenticated", False):
+        return current_user._get_current_object()
+    return None
+
+
+def visible_to(actor: User, user: User) -> bool:
+    """Is `user` a buyer within the actor's scope (admin: every customer)?"""
+    if actor.role == "admin":
+        return True
+    from portal.personalize.queries import buyer_query
+    return db.session.execute(buyer_query(actor).where(User.id == user.id).with_only_columns(User.id)).first() \
+        is not None
+
+
+# ---- linking an existing customer: a request the buyer accepts ------------------------------------------
+
+LINK_SALT = "buyer-link-request"
+
+
+def request_link(user: User, unit: Unit, email: str, actor: User) -> LinkRequest:
+    """Ask `user` (by e-mail) to accept being linked to `unit`. Asking again re-sends the request."""
+    row = db.session.execute(select(LinkRequest).where(LinkRequest.unit_id == unit.id, LinkRequest.user_id == user.id)
+                             ).scalar_one_or_none()
+    if row is None:
+        row = LinkRequest(unit_id=unit.id, development_id=unit.development_id, user_id=user.id, email=email,
+                          nonce=secrets.token_urlsafe(24))
+        try:
+            with db.session.begin_nested():
+                db.session.add(row)
+        except IntegrityError:  # the same request made a moment ago: that one stands
+            return db.session.execute(select(LinkRequest).where(LinkRequest.unit_id == unit.id,
+                                                                LinkRequest.user_id == user.id)).scalar_one()
+    row.email, row.requested_by_id, row.requested_at = email, actor.id, utcnow()
+    row.accepted_at = row.declined_at = None
+    row.nonce = secrets.token_urlsafe(24)  # a new request: an earlier e-mail's link stops working
+    db.session.flush()
+    from portal.automation.deliveries import send_template_email
+    from portal.web.urls import external_url
+    send_template_email(to=user.email, name=user.name, template="buyer_link_request",
+                        key=f"buyer-link:{row.id}:{row.nonce[:16]}", user=user, unit=unit,
+                        development=unit.development, actor=actor,
+                        link=external_url("personalize.link_request", token=signed_links.dumps(LINK_SALT, row.nonce)))
+    audit("buyer.link_requested", user, user=actor, unit_id=unit.id, unit=str(unit))
+    return row
+
+
+def link_request_for(token: str, max_age_seconds: int) -> tuple[LinkRequest | None, bool]:
+    """(request, expired) for the link in the buyer's e-mail; None when forged or superseded."""
+    nonce, expired = signed_links.loads(LINK_SALT, token, max_age_seconds)
+    if nonce is None:
+        return None, False
+    row = db.session.execute(select(LinkRequest).where(LinkRequest.nonce == nonce)).scalar_one_or_none()
+    return row, expired and row is not None
+
+
+def answer_link_request(row: LinkRequest, user: User, accept: bool) -> None:
+    """The buyer's answer; only the asked buyer may give it, once."""
+    if row.user_id != user.id:
+        raise ServiceError({"request": "Este pedido de vínculo não é para você."})
+    if not row.pending:
+        raise ServiceError({"request": "Este pedido de vínculo já foi respondido."})
+    if accept:
+        row.accepted_at = utcnow()
+        link_unit(user, row.unit)
+    else:
+        row.declined_at = utcnow()
+        audit("buyer.link_declined", user, unit_id=row.unit_id, unit=str(row.unit))
+    db.session.flush()
+
+
+def pending_link_requests(actor: User, development_id: int | None = None) -> list[LinkRequest]:
+    stmt = scoped(actor, LinkRequest).where(LinkRequest.accepted_at.is_(None), LinkRequest.declined_at.is_(None))
+    if development_id:
+        stmt = stmt.where(LinkRequest.development_id == development_id)
+    return db.session.execute(stmt.order_by(LinkRequest.requested_at.desc(), LinkRequest.id.desc())).scalars().all()
 
 
 def update_buyer(user: User, data: dict) -> User:

@@ -1,5 +1,5 @@
 """Staff: buyers — list, register one, edit, link units, invite, CSV import and the LGPD-logged export."""
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -84,7 +84,8 @@ def buyers():
         abort(404)
     filters = {k: v for k, v in {"empreendimento": development_id, "q": q}.items() if v}
     return render_template("personalize/buyers.html", pager=pager, filters=filters, pending=pending,
-                           developments=_developments(), d=d, tab="buyers")
+                           developments=_developments(), d=d, tab="buyers",
+                           link_requests=services.pending_link_requests(current_user, development_id))
 
 
 def _profile_values(user=None):
@@ -107,15 +108,22 @@ def buyer_new():
     if form.validate_on_submit():
         try:
             unit = fixed or _picked_unit(pick)
-            user, created = services.register_buyer(form.data, [unit])
-            services.set_profile_values(user, request.form)
-            if request.form.get("invite"):
-                services.invite(user)
+            user, created = services.register_buyer(form.data, [unit], actor=current_user)
+            requested = not services.visible_to(current_user, user)
+            if not requested:  # a pending buyer's data is theirs until they accept
+                services.set_profile_values(user, request.form)
+                if request.form.get("invite"):
+                    services.invite(user)
         except ServiceError as exc:
             db.session.rollback()
             _spread_errors(exc, form, pick)
             return _buyer_form_page(form, pick, fixed, errors=exc.errors, status=422)
         db.session.commit()
+        if requested:
+            flash(f"{form.email.data.strip()} já tem cadastro no portal por outro empreendimento. Enviamos um pedido "
+                  f"de vínculo com a unidade {unit.label}: ela aparece no cadastro quando o comprador aceitar.",
+                  "success")
+            return redirect(url_for(".buyers"))
         flash(f"Comprador {user.name} cadastrado." if created
               else f"{user.name} já estava cadastrado: a unidade foi vinculada ao cadastro existente.", "success")
         return redirect(url_for(".buyer", user_id=user.id))
@@ -218,6 +226,26 @@ def buyer_link(user_id):
     db.session.commit()
     flash(f"Unidade {unit.label} vinculada." if linked else "Esta unidade já estava vinculada.", "success")
     return redirect(url_for(".buyer", user_id=user.id))
+
+
+@bp.route("/vinculos/<token>", methods=["GET", "POST"])
+@roles_required("customer")
+def link_request(token):
+    """The buyer's side of a link request (from the e-mail): logged in as the buyer asked, accept or decline.
+    Login, not the link alone, proves who answers: a link can be forwarded, and admins read sent messages."""
+    row, expired = services.link_request_for(token, current_app.config["INVITATION_MAX_AGE"])
+    if row is None or row.user_id != current_user.id:
+        abort(404)
+    if expired and row.pending:
+        return render_template("personalize/link_request.html", row=row, expired=True), 410
+    if request.method == "POST" and row.pending:
+        accept = request.form.get("answer") == "accept"
+        services.answer_link_request(row, current_user, accept)
+        db.session.commit()
+        flash(f"Unidade {row.unit.label} vinculada ao seu cadastro." if accept else "Pedido de vínculo recusado.",
+              "success")
+        return redirect(url_for(".link_request", token=token))
+    return render_template("personalize/link_request.html", row=row)
 
 
 @bp.route("/compradores/<int:user_id>/unidades/<int:unit_id>/remover", methods=["POST"])
