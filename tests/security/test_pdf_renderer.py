@@ -29,6 +29,7 @@ from portal.personalize.services import photos as photo_service
 from portal.reports import pdf
 from tests.factories import make_development, make_user
 from tests.personalize.conftest import NOW
+from tests.personalize.test_esign_builtin import contract  # noqa: F401 - fixture: a rendered contract
 from tests.personalize.test_contracts import _submitted
 from tests.personalize.world import build_world
 
@@ -152,7 +153,8 @@ def _refusals(caplog) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.name == pdf.__name__ and r.levelno == logging.WARNING]
 
 
-BIG_DATA_URL = "data:image/png;base64," + base64.b64encode(_png((900, 900)) + os.urandom(pdf.DATA_URL_MAX_CHARS)).decode()
+# A valid PNG (the old renderer embedded it) padded past the limit, still under the template's own size limit.
+BIG_DATA_URL = "data:image/png;base64," + base64.b64encode(_png((900, 900)) + bytes(pdf.DATA_URL_MAX_CHARS)).decode()
 
 # (name, HTML placed in the contract template, the URL that must be refused and named in the log)
 PAYLOADS = [
@@ -274,6 +276,12 @@ def test_only_static_files_and_this_developments_photos_render(app, world, clien
     assert hits.paths == []
 
 
+def _assert_nothing_fetched(data: bytes, hits: Hits) -> None:
+    content = _pdf_content(data)
+    assert Path("/etc/passwd").read_bytes().splitlines()[0] not in content and HTTP_CANARY not in content
+    assert PdfReader(io.BytesIO(data)).attachments == {} and hits.paths == []
+
+
 HOSTILE_TEXT = ['<img src="file:///etc/passwd">', '<a rel="attachment" href="file:///etc/passwd">a</a>',
                 '<link rel="stylesheet" href="{http}/r.css">']
 
@@ -300,19 +308,11 @@ def test_report_pdf_shows_hostile_names_as_text(client, login_as, run_jobs, hits
     flat = re.sub(r"\s+", "", pdf_text(r.data))
     for text in HOSTILE_TEXT:
         assert re.sub(r"\s+", "", text.format(http=hits.url)) in flat  # printed as text
-    content = _pdf_content(r.data)
-    assert Path("/etc/passwd").read_bytes().splitlines()[0] not in content and HTTP_CANARY not in content
-    assert PdfReader(io.BytesIO(r.data)).attachments == {} and hits.paths == []
+    _assert_nothing_fetched(r.data, hits)
 
 
-def test_evidence_page_shows_a_hostile_browser_string_as_text(world, client, login_as, run_jobs, hits):
+def test_evidence_page_shows_a_hostile_browser_string_as_text(world, contract, client, login_as, run_jobs, hits):
     """The signer's User-Agent goes into the evidence page that the worker renders and seals."""
-    contracts.save_template(world["dev"], contracts.DEFAULT_TEMPLATE, world["staff"])
-    db.session.commit()
-    sel = _submitted(world)
-    contracts.choose_payment(sel, "pix", 1, world["a"])
-    db.session.commit()
-    run_jobs()
     login_as(world["staff"])
     assert client.post(f"/personalizacao/unidades/{world['units'][0].id}/assinatura/enviar").status_code == 302
     envelope = db.session.execute(db.select(Envelope)).scalar_one()
@@ -329,9 +329,7 @@ def test_evidence_page_shows_a_hostile_browser_string_as_text(world, client, log
         final = fh.read()
     evidence = PdfReader(io.BytesIO(final)).pages[-1].extract_text()
     assert re.sub(r"\s+", "", agent) in re.sub(r"\s+", "", evidence)
-    content = _pdf_content(final)
-    assert Path("/etc/passwd").read_bytes().splitlines()[0] not in content and HTTP_CANARY not in content
-    assert PdfReader(io.BytesIO(final)).attachments == {} and hits.paths == []
+    _assert_nothing_fetched(final, hits)
 
 
 def test_weasyprint_is_imported_by_the_renderer_only():
