@@ -343,12 +343,17 @@ def list_tokens_command():
         click.echo(f"{client.name}\t{client.token_prefix}…\t{client.scopes}\t{state}\t{used}")
 
 
-@bp.cli.command("rotate-webhook", help="Give a client a new RD Station webhook URL; the old one stops at once.")
-@click.argument("name")
-def rotate_webhook_command(name):
+def _client_named(name: str):
     client = apiclients.by_name(name)
     if client is None:
         raise click.ClickException(f"Cliente de API não encontrado: {name}")
+    return client
+
+
+@bp.cli.command("rotate-webhook", help="Give a client a new RD Station webhook URL; the old one stops at once.")
+@click.argument("name")
+def rotate_webhook_command(name):
+    client = _client_named(name)
     try:
         secret = apiclients.rotate_webhook_secret(client)
     except ServiceError as exc:
@@ -360,9 +365,7 @@ def rotate_webhook_command(name):
 @bp.cli.command("revoke", help="Revoke an API client's token by the client's name.")
 @click.argument("name")
 def revoke_token_command(name):
-    client = apiclients.by_name(name)
-    if client is None:
-        raise click.ClickException(f"Cliente de API não encontrado: {name}")
+    client = _client_named(name)
     apiclients.revoke(client)
     db.session.commit()
     click.echo(f"Token de “{client.name}” revogado.")

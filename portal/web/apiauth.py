@@ -115,8 +115,8 @@ def api_client_required(scope: str, *, webhook_secret: bool = False):
 
 # --- secrets out of logs ------------------------------------------------------------------------------------
 
-_SECRET_IN_PATH = re.compile(r"(/webhooks/rdstation/)(" + re.escape(apiclients.WEBHOOK_PREFIX) + r"[^/?#\s\"']{0,6})"
-                             r"[^/?#\s\"']*")
+# Whatever the segment holds (a current secret, an old one, a token pasted by mistake): only its prefix is kept.
+_SECRET_IN_PATH = re.compile(r"(/webhooks/rdstation/)([^/?#\s\"']{0,%d})[^/?#\s\"']*" % apiclients.WEBHOOK_PREFIX_CHARS)
 _TOKEN_IN_QUERY = re.compile(r"([?&]token=)[^&#\s\"']*")
 
 
