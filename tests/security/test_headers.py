@@ -5,18 +5,16 @@ import http.cookiejar
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.parse
 import urllib.request
 
 import pytest
 
 from portal.extensions import db
 from tests.factories import give_unit, make_development, make_user
+from tests.runtime.test_web_sw_openapi import NoRedirect, fetch, free_port
 from tests.security.test_csv_exports import _urls
 
 
@@ -64,30 +62,10 @@ def test_a_signed_out_visitor_does_not_load_a_user_for_the_header(client):
 
 # ---- real servers ----------------------------------------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-def _fetch(opener, url, data=None):
-    request = urllib.request.Request(url, data=urllib.parse.urlencode(data).encode() if data else None)
-    try:
-        with opener.open(request, timeout=20) as r:
-            return r.status, r.headers, r.read().decode(errors="replace")
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.headers, exc.read().decode(errors="replace")
-
-
 @pytest.fixture(params=["portal run", "gunicorn"])
 def server(request, app):
     """A real web process on this test's database and Redis (CSRF on, as in production)."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
            "REDIS_URL": os.environ.get("REDIS_URL", ""), "PYTHONUNBUFFERED": "1"}
     if request.param == "portal run":
@@ -122,13 +100,13 @@ def test_a_real_server_hides_its_version_and_signed_in_pages_are_no_store(server
     db.session.commit()
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
-    status, headers, page = _fetch(opener, url + "/login")
+    status, headers, page = fetch(opener, url + "/login")
     assert status == 200 and "no-store" not in (headers.get("Cache-Control") or "")  # nobody signed in yet
     csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    status, _, _ = _fetch(opener, url + "/login", {"csrf_token": csrf, "email": admin.email,
+    status, _, _ = fetch(opener, url + "/login", {"csrf_token": csrf, "email": admin.email,
                                                    "password": "segredo123"})
     assert status == 302
-    responses = {path: _fetch(opener, url + path) for path in
+    responses = {path: fetch(opener, url + path) for path in
                  ("/inicio", "/personalizacao/compradores/exportar.csv", "/static/css/app.css")}
     for path, (status, headers, _) in [("/login", (200, headers, page)), *responses.items()]:
         assert status == 200, (name, path)
