@@ -83,8 +83,9 @@ def render_versions(photo: OptionPhoto) -> None:
     from PIL import Image, ImageOps
 
     with open_image(original_path(photo), IMAGES[photo.content_type]) as img:
-        img.draft("RGB", (SIZES["large"], SIZES["large"]))  # a JPEG decodes at 1/2..1/8 scale when that is enough
-        img.load()
+        # Shrink first, in place (a JPEG even decodes at 1/2..1/8 scale): only the decoded original is ever
+        # full size in memory; copies, the alpha flattening and the rotation work on at most 1600 px.
+        img.thumbnail((max(SIZES.values()),) * 2)
         img = ImageOps.exif_transpose(img)  # phone photos carry rotation in EXIF; bake it in
         if img.mode not in ("RGB", "L"):
             background = Image.new("RGB", img.size, (255, 255, 255))
