@@ -56,12 +56,12 @@ def world(app):
 def _targets():
     """Every stored text a page shows: (tag, row, attribute), and the pages that show them by role."""
     from portal.accounts.models import User
-    from portal.automation.models import Delivery
+    from portal.automation.models import Delivery, Notification
     from portal.cs.models import Account, Contact
     from portal.cs.nps_models import NpsResponse
     from portal.personalize.models import Item, ItemTypology, Option
     from portal.personalize.questions import BuyerQuestion, QuestionMessage
-    from portal.presales.models import Lead, Narrative
+    from portal.presales.models import Channel, Lead, Narrative
     from portal.realestate.models import Development, Tower, Unit, UnitBuyer
 
     first = lambda stmt: db.session.execute(stmt).scalars().first()  # noqa: E731
@@ -84,6 +84,12 @@ def _targets():
                             subject="Aviso", body="", status="sent")
         db.session.add(delivery)
         db.session.flush()
+    admin = first(select(User).where(User.email == "admin@demo.portal"))
+    notification = first(select(Notification).where(Notification.idempotency_key == "hostile-1"))
+    if notification is None:  # what a rule's in-app notification action writes
+        notification = Notification(user_id=admin.id, title="Aviso", idempotency_key="hostile-1")
+        db.session.add(notification)
+    channel = db.session.get(Channel, lead.channel_id) if lead.channel_id else first(select(Channel).order_by(Channel.id))
     buyer = first(select(User).where(User.role == "customer").order_by(User.id))
     tower = first(select(Tower).where(Tower.development_id == dev.id).order_by(Tower.id))
     fields = [
@@ -92,6 +98,7 @@ def _targets():
         ("TOPIC", question, "subject"),
         ("ACCOUNT", account, "name"), ("CONTACT", contact, "name"), ("NPS", response, "comment"),
         ("MESSAGE", delivery, "body"), ("SUBJECT", delivery, "subject"),
+        ("NOTICE", notification, "title"), ("NOTICE_BODY", notification, "body"), ("CHANNEL", channel, "name"),
     ]
     admin_pages = {
         f"/pre-vendas/leads/{lead.id}": ("LEAD", "NOTE"), "/pre-vendas/leads": ("LEAD",),
@@ -104,6 +111,8 @@ def _targets():
         "/sucesso/contas": ("ACCOUNT",), f"/sucesso/contas/{account.id}": ("ACCOUNT", "CONTACT"),
         "/sucesso/jornada": ("ACCOUNT",), f"/sucesso/nps/respostas/{response.id}": ("NPS",),
         f"/automacao/mensagens/{delivery.id}": ("MESSAGE", "SUBJECT"), "/automacao/mensagens": ("SUBJECT",),
+        "/automacao/notificacoes": ("NOTICE", "NOTICE_BODY"),
+        "/pre-vendas/painel/": ("CHANNEL",),
     }
     customer_pages = {f"/personalizacao/unidades/{unit.id}": ("ITEM", "OPTION", "DEV"),
                       f"/personalizacao/unidades/{unit.id}/duvidas": ("TOPIC",),
