@@ -3,7 +3,6 @@
 
 The web process never renders: every run goes to the "low" queue and the page polls its progress.
 """
-import csv
 import hashlib
 import json
 import os
@@ -25,7 +24,7 @@ from portal.reports.forms import FORMATS
 from portal.reports.models import ReportRun
 from portal.reports.pdf import render_document
 from portal.reports.registry import REPORTS, Report
-from portal.web import filters
+from portal.web import csv_export, filters
 
 MIMETYPES = {"pdf": "application/pdf", "csv": "text/csv"}
 PROGRESS_EVERY = 500  # rows between progress commits while reading
@@ -216,12 +215,8 @@ def render_html(user: User, report: Report, stored: dict, typed: dict, rows: lis
 
 
 def _write_csv(path: str, report: Report, rows) -> None:
-    """UTF-8 with BOM and `;` so Excel in pt-BR opens it with accents and columns right."""
-    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh, delimiter=";")
-        writer.writerow([c.label for c in report.columns])
-        for row in rows:
-            writer.writerow([c.csv(row.get(c.key)) for c in report.columns])
+    csv_export.write_file(path, [c.label for c in report.columns],
+                          ([c.csv(row.get(c.key)) for c in report.columns] for row in rows))
 
 
 def _write_pdf(path: str, html: str, on_page) -> None:
