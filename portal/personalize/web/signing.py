@@ -34,7 +34,7 @@ def _signer_key():
     stand, behind one address, do not use up each other's codes; the per-address ceiling stays looser."""
     if not current_user.is_authenticated:
         return get_remote_address()
-    return f"signer:{current_user.get_id()}:{(request.view_args or {}).get('unit_id')}"
+    return f"signer:{current_user.id}:{(request.view_args or {}).get('unit_id')}"
 
 
 def _context(unit_id):
