@@ -57,10 +57,15 @@ MODULES = [
 
 
 def _secret_key(instance_dir: str) -> str:
+    """The generated key is born 0600 and written once: two processes starting together read the same key."""
     path = Path(instance_dir) / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        os.chmod(path, 0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
     return path.read_text().strip()
 
 
