@@ -138,24 +138,19 @@ def _thread(world):
     return question
 
 
-def sink_buyer_reply(client, login_as, world, name, data):
-    question = _thread(world)
-    login_as(world["a"])
-    return client.post(f"/personalizacao/duvidas/{question.id}/mensagens",
-                       data={"body": "Mais um arquivo.", "attachments": _files(name, data)},
-                       content_type="multipart/form-data")
+def sink_reply(who):
+    """A reply in an existing thread, by the buyer ("a") or the development's staff."""
+    def post(client, login_as, world, name, data):
+        question = _thread(world)
+        login_as(world[who])
+        return client.post(f"/personalizacao/duvidas/{question.id}/mensagens",
+                           data={"body": "Segue o arquivo.", "attachments": _files(name, data)},
+                           content_type="multipart/form-data")
+    return post
 
 
-def sink_staff_reply(client, login_as, world, name, data):
-    question = _thread(world)
-    login_as(world["staff"])
-    return client.post(f"/personalizacao/duvidas/{question.id}/mensagens",
-                       data={"body": "Veja o anexo.", "attachments": _files(name, data)},
-                       content_type="multipart/form-data")
-
-
-SINKS = {"option-photo": sink_photo, "new-question": sink_new_question, "buyer-reply": sink_buyer_reply,
-         "staff-reply": sink_staff_reply}
+SINKS = {"option-photo": sink_photo, "new-question": sink_new_question, "buyer-reply": sink_reply("a"),
+         "staff-reply": sink_reply("staff")}
 ATTACHMENT_SINKS = {k: v for k, v in SINKS.items() if k != "option-photo"}
 
 
