@@ -160,6 +160,18 @@ def test_payload_renders_escaped_in_every_page_that_shows_it(app, world, payload
                     failures.append(f"{page}: live markup {live}")
                 if secret in html or "&lt;Config" in html or "<Config" in html:
                     failures.append(f"{page}: config leaked")
+        # The contract preview renders the development's template (Jinja, autoescaped) with a real unit whose
+        # names now carry the payload.
+        from portal.personalize.services import contracts
+        client = app.test_client()
+        client.post("/login", data={"email": "admin@demo.portal", "password": "portal123"})
+        preview = client.post(f"/personalizacao/empreendimentos/{fields[2][1].id}/contrato",
+                              data={"body": contracts.DEFAULT_TEMPLATE, "action": "preview"})
+        checked += 1
+        if preview.status_code != 200 or _leaks(app, preview.get_data(as_text=True)):
+            failures.append(f"contract preview: {preview.status_code} {_leaks(app, preview.get_data(as_text=True))}")
+        elif str(escape(_text(payload, "DEV"))) not in preview.get_data(as_text=True):
+            failures.append("contract preview: DEV not shown escaped")
         with capsys.disabled():
             print(f"\nhostile content [{payload}]: {checked} (page, field) sinks checked "
                   f"(world built in {world['built_in']:.1f}s)")
@@ -201,3 +213,38 @@ def test_record_text_in_a_rule_message_is_not_a_template(app, world):
             html = templating.render("<p>{{ lead.name }}</p>", {"lead": {"name": payload}},
                                      templating.environment(autoescape=True))
             assert html == f"<p>{escape(payload)}</p>"
+
+
+def _leaks(app, html: str) -> list[str]:
+    found = [m for m in LIVE if m in html]
+    for marker in (app.config["SECRET_KEY"], "<Config", "&lt;Config", "<class ", "&lt;class ", "<module ", "&lt;module "):
+        if marker in html:
+            found.append(marker)
+    return found
+
+
+@pytest.mark.parametrize("source", SSTI)
+def test_rule_editor_and_contract_editor_refuse_reaching_the_app(app, world, source):
+    """The same sources typed into the real editors, previewed with a real record and saved: a clear refusal
+    (422) or a harmless page; nothing of the app in any answer."""
+    from portal.automation.models import Rule
+    from portal.accounts.models import User
+    from portal.realestate.models import Development
+    with app.app_context():
+        limiter.reset()
+        admin = db.session.execute(select(User).where(User.email == "admin@demo.portal")).scalar_one()
+        dev = db.session.execute(select(Development).order_by(Development.id)).scalars().first()
+        rules_before = db.session.scalar(select(db.func.count(Rule.id)))
+        client = app.test_client()
+        assert client.post("/login", data={"email": admin.email, "password": "portal123"}).status_code == 302
+        rule = {"name": "Régua hostil", "active": "y", "trigger": "event", "subject_type": "user",
+                "event_type": "user.created", "actions-0-type": "message", "actions-0-channel": "email",
+                "actions-0-to": "contact", "actions-0-subject": source, "actions-0-body": f"Olá {source}",
+                "preview_record": str(admin.id)}
+        answers = [client.post("/automacao/regras/nova", data={**rule, "action": action}) for action in ("preview", "save")]
+        contract_url = f"/personalizacao/empreendimentos/{dev.id}/contrato"
+        answers += [client.post(contract_url, data={"body": f"<p>{source}</p>", "action": "preview"})]
+        for answer in answers:
+            assert answer.status_code in (200, 422), answer.status_code
+            assert not _leaks(app, answer.get_data(as_text=True)), _leaks(app, answer.get_data(as_text=True))
+        assert answers[1].status_code == 422 and db.session.scalar(select(db.func.count(Rule.id))) == rules_before
