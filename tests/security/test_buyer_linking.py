@@ -2,12 +2,14 @@
 member's scope until the buyer accepts the request sent by e-mail; until then staff see only the e-mail
 they typed (not the name, CPF, phone or other units)."""
 import re
+from datetime import timedelta
 
 import pytest
+import time_machine
 from sqlalchemy import func, select
 
 from portal.accounts.models import User
-from portal.automation.models import Delivery
+from portal.dbtypes import utcnow
 from portal.extensions import db
 from portal.personalize.link_requests import LinkRequest
 from portal.personalize.services import buyers
@@ -47,13 +49,17 @@ def _register(client, unit, **data):
     return client.post(f"/personalizacao/compradores/novo?unidade={unit.id}", data=form)
 
 
-def _request_path(marta) -> str:
-    body = db.session.execute(select(Delivery.body).where(Delivery.recipient == marta.email,
-                                                          Delivery.subject.like("Pedido de vínculo%"))).scalar_one()
-    return re.search(r"http://localhost(/personalizacao/vinculos/\S+)", body).group(1)
+def _request_path(smtp, run_jobs, marta) -> str:
+    """The link in the request e-mail, read from the real SMTP server the worker's delivery job sent it to."""
+    run_jobs()
+    (mail,) = [m for m in smtp.messages if marta.email in m["to"]
+               and m["message"]["Subject"].startswith("Pedido de vínculo")]
+    text = mail["message"].get_body(("plain",)).get_content()
+    return re.search(r"http://localhost(/personalizacao/vinculos/\S+)", text).group(1)
 
 
-def test_another_developments_buyer_stays_out_of_scope_until_they_accept(two_developments, client, login_as):
+def test_another_developments_buyer_stays_out_of_scope_until_they_accept(two_developments, client, login_as,
+                                                                          smtp_server, run_jobs):
     w = two_developments
     marta, unit_b = w["marta"], w["unit_b"]
     login_as(w["staff_b"])
@@ -77,7 +83,7 @@ def test_another_developments_buyer_stays_out_of_scope_until_they_accept(two_dev
     assert client.get(f"/personalizacao/compradores/{marta.id}").status_code == 200
 
     # the e-mail reaches Marta; another customer holding the link gets 404; Marta accepts (logged in)
-    path = _request_path(marta)
+    path = _request_path(smtp_server, run_jobs, marta)
     other = make_user("customer", name="Otávio Outro")
     login_as(other)
     assert client.get(path).status_code == 404
@@ -95,7 +101,7 @@ def test_another_developments_buyer_stays_out_of_scope_until_they_accept(two_dev
 
 
 def test_a_declined_request_links_nothing_and_a_buyer_already_in_scope_links_at_once(two_developments, client,
-                                                                                      login_as):
+                                                                                      login_as, smtp_server, run_jobs):
     w = two_developments
     marta = w["marta"]
     login_as(w["staff_b"])
@@ -103,8 +109,11 @@ def test_a_declined_request_links_nothing_and_a_buyer_already_in_scope_links_at_
     assert _register(client, w["unit_b"], cpf="529.982.247-25", phone="(11) 90000-0000").status_code == 302
     db.session.expire_all()
     assert (marta.cpf, marta.phone) == ("39053344705", "+5511976543210")
-    path = _request_path(marta)
+    path = _request_path(smtp_server, run_jobs, marta)
     login_as(marta)
+    with time_machine.travel(utcnow() + timedelta(days=8)):  # past INVITATION_MAX_AGE (7 days)
+        page = client.get(path)
+        assert page.status_code == 410 and "Link expirado" in page.get_data(as_text=True)
     assert client.post(path, data={"answer": "decline"}).status_code == 302
     assert client.post(path, data={"answer": "accept"}).status_code == 200  # answered once: nothing changes
     assert db.session.get(UnitBuyer, (w["unit_b"].id, marta.id)) is None
