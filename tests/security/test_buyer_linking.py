@@ -14,8 +14,8 @@ from portal.extensions import db
 from portal.personalize.link_requests import LinkRequest
 from portal.personalize.services import buyers
 from portal.realestate.models import UnitBuyer
-from tests.conftest import login
 from tests.factories import make_development, make_user
+from tests.personalize.test_esign_builtin import as_user  # noqa: F401  (fixture: logout, then login)
 
 MARTA = {"name": "Marta Reservada", "email": "marta.reservada@exemplo.com.br", "phone": "(11) 97654-3210",
          "cpf": "390.533.447-05"}
@@ -35,15 +35,6 @@ def two_developments(app):
             "unit_a": units_a[0], "unit_a2": units_a[1], "unit_b": units_b[0]}
 
 
-@pytest.fixture
-def login_as(client):
-    """Switch the one test client to `user`."""
-    def switch(user):
-        client.post("/logout")
-        login(client, user.email)
-    return switch
-
-
 def _register(client, unit, **data):
     form = {"name": "Marta Trocada", "email": MARTA["email"].upper(), "phone": "", "cpf": "", **data}
     return client.post(f"/personalizacao/compradores/novo?unidade={unit.id}", data=form)
@@ -58,11 +49,11 @@ def _request_path(smtp, run_jobs, marta) -> str:
     return re.search(r"http://localhost(/personalizacao/vinculos/\S+)", text).group(1)
 
 
-def test_another_developments_buyer_stays_out_of_scope_until_they_accept(two_developments, client, login_as,
+def test_another_developments_buyer_stays_out_of_scope_until_they_accept(two_developments, client, as_user,
                                                                           smtp_server, run_jobs):
     w = two_developments
     marta, unit_b = w["marta"], w["unit_b"]
-    login_as(w["staff_b"])
+    as_user(w["staff_b"])
     r = _register(client, unit_b, name="Marta Trocada")
     assert r.status_code == 302 and r.headers["Location"].endswith("/personalizacao/compradores")
     # not linked, her record untouched, and staff B see the e-mail they typed and nothing else of hers
@@ -79,38 +70,38 @@ def test_another_developments_buyer_stays_out_of_scope_until_they_accept(two_dev
     export = client.get("/personalizacao/compradores/exportar.csv").get_data(as_text=True)
     assert MARTA["email"] not in export and "Marta" not in export
     # staff A's view of their buyer is unchanged
-    login_as(w["staff_a"])
+    as_user(w["staff_a"])
     assert client.get(f"/personalizacao/compradores/{marta.id}").status_code == 200
 
     # the e-mail reaches Marta; another customer holding the link gets 404; Marta accepts (logged in)
     path = _request_path(smtp_server, run_jobs, marta)
     other = make_user("customer", name="Otávio Outro")
-    login_as(other)
+    as_user(other)
     assert client.get(path).status_code == 404
     assert client.post(path, data={"answer": "accept"}).status_code == 404
     assert db.session.get(UnitBuyer, (unit_b.id, marta.id)) is None
-    login_as(marta)
+    as_user(marta)
     page = client.get(path).get_data(as_text=True)
     assert "Residencial Beta" in page and "Aceitar vínculo" in page
     assert client.post(path, data={"answer": "accept"}).status_code == 302
     assert db.session.get(UnitBuyer, (unit_b.id, marta.id)) is not None
 
-    login_as(w["staff_b"])
+    as_user(w["staff_b"])
     assert client.get(f"/personalizacao/compradores/{marta.id}").status_code == 200  # now in scope
     assert "Vínculos aguardando" not in client.get("/personalizacao/compradores").get_data(as_text=True)
 
 
 def test_a_declined_request_links_nothing_and_a_buyer_already_in_scope_links_at_once(two_developments, client,
-                                                                                      login_as, smtp_server, run_jobs):
+                                                                                      as_user, smtp_server, run_jobs):
     w = two_developments
     marta = w["marta"]
-    login_as(w["staff_b"])
+    as_user(w["staff_b"])
     # another CPF and phone typed: no "this e-mail has another CPF" answer that would confirm hers
     assert _register(client, w["unit_b"], cpf="529.982.247-25", phone="(11) 90000-0000").status_code == 302
     db.session.expire_all()
     assert (marta.cpf, marta.phone) == ("39053344705", "+5511976543210")
     path = _request_path(smtp_server, run_jobs, marta)
-    login_as(marta)
+    as_user(marta)
     with time_machine.travel(utcnow() + timedelta(days=8)):  # past INVITATION_MAX_AGE (7 days)
         page = client.get(path)
         assert page.status_code == 410 and "Link expirado" in page.get_data(as_text=True)
@@ -120,7 +111,7 @@ def test_a_declined_request_links_nothing_and_a_buyer_already_in_scope_links_at_
     assert db.session.execute(select(LinkRequest)).scalar_one().declined_at is not None
 
     # staff A adding their own buyer to another of their units: linked at once, no request
-    login_as(w["staff_a"])
+    as_user(w["staff_a"])
     assert _register(client, w["unit_a2"], name=MARTA["name"]).status_code == 302
     assert db.session.get(UnitBuyer, (w["unit_a2"].id, marta.id)) is not None
     assert db.session.scalar(select(func.count(LinkRequest.id))) == 1

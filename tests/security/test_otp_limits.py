@@ -6,6 +6,7 @@ import pytest
 
 from portal.extensions import db
 from portal.personalize.services import buyers, contracts
+from tests.factories import make_user
 from tests.personalize.conftest import frozen, world  # noqa: F401  (fixtures)
 from tests.personalize.test_esign_builtin import _base, _send, as_user, contract  # noqa: F401  (fixtures)
 
@@ -14,10 +15,8 @@ CODES_PER_SIGNER = 5  # ESIGN_OTP_RATE_LIMIT's default
 
 @pytest.fixture
 def co_buyer(world, contract, run_jobs):
-    unit = world["units"][0]
-    co, _ = buyers.register_buyer({"name": "Carlos Cocomprador", "email": "carlos@exemplo.com.br",
-                                   "phone": "(11) 98888-0003", "cpf": "390.533.447-05"}, [unit])
-    co.set_password("segredo123")
+    co = make_user("customer", name="Carlos Cocomprador")
+    buyers.link_unit(co, world["units"][0])
     db.session.commit()
     contracts.request_contract(contract.selection)  # the co-buyer goes into a new contract
     db.session.commit()
