@@ -116,3 +116,20 @@ def test_a_declined_request_links_nothing_and_a_buyer_already_in_scope_links_at_
     assert db.session.get(UnitBuyer, (w["unit_a2"].id, marta.id)) is not None
     assert db.session.scalar(select(func.count(LinkRequest.id))) == 1
     assert db.session.scalar(select(func.count(User.id)).where(User.email == MARTA["email"])) == 1
+
+
+def test_a_csv_import_naming_another_developments_buyer_only_asks_them(two_developments, client, as_user,
+                                                                       smtp_server, run_jobs):
+    from tests.personalize.test_buyers_import import HEADER, commit, token_of, upload
+    w = two_developments
+    marta, unit_b = w["marta"], w["unit_b"]
+    as_user(w["staff_b"])
+    row = f"Marta Trocada;{MARTA['email']};;;Residencial Beta;{unit_b.tower.name};{unit_b.number}\n"
+    preview = upload(client, (HEADER + row).encode())
+    assert "Marta Reservada" not in preview.get_data(as_text=True)
+    assert commit(client, token_of(preview)).status_code == 302
+    assert db.session.get(UnitBuyer, (unit_b.id, marta.id)) is None
+    db.session.expire_all()
+    assert marta.name == "Marta Reservada"
+    assert client.get(f"/personalizacao/compradores/{marta.id}").status_code == 404
+    assert _request_path(smtp_server, run_jobs, marta).startswith("/personalizacao/vinculos/")
