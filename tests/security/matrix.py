@@ -7,6 +7,8 @@ matrix (`unmapped_arguments`) instead of being skipped, and a route that answers
 must be listed in PUBLIC_ENDPOINTS with its reason."""
 import hashlib
 import re
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy import event, select, text
@@ -261,3 +263,26 @@ class Fingerprint:
             event.remove(engine, "commit", on_commit)
             event.remove(engine, "rollback", on_rollback)
         return remove
+
+
+@contextmanager
+def module_world(app, build, **config):
+    """One world for a whole test module (the module overrides the suite's per-test `_clean`): built from
+    empty tables (as every test of the suite starts: rows the migrations seed are gone after the first test),
+    handed over with the seconds it took, then the tables and the Redis db are emptied."""
+    from portal import jobs
+    from tests.conftest import _truncate
+    with app.app_context():
+        _truncate()
+        jobs.get_redis().flushdb()
+        started = time.monotonic()
+        built = build()
+        old = {key: app.config.get(key) for key in config}
+        app.config.update(config)
+        try:
+            yield built, time.monotonic() - started
+        finally:
+            app.config.update(old)
+            db.session.remove()
+            _truncate()
+            jobs.get_redis().flushdb()

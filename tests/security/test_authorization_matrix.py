@@ -39,20 +39,9 @@ def _clean():
 
 @pytest.fixture(scope="module")
 def world(app):
-    from tests.conftest import _truncate
-    from portal import jobs
-    with app.app_context():
-        jobs.get_redis().flushdb()
-        started = time.monotonic()
-        attackers = _build_world()
-        app.config["WTF_CSRF_ENABLED"] = True  # the suite's app skips CSRF; the matrix uses real tokens
-        try:
-            yield {"attackers": attackers, "built_in": time.monotonic() - started}
-        finally:
-            app.config["WTF_CSRF_ENABLED"] = False
-            db.session.remove()
-            _truncate()
-            jobs.get_redis().flushdb()
+    # The suite's app skips CSRF; the matrix posts with real tokens.
+    with matrix.module_world(app, _build_world, WTF_CSRF_ENABLED=True) as (attackers, seconds):
+        yield {"attackers": attackers, "built_in": seconds}
 
 
 def _build_world() -> dict:
@@ -96,7 +85,8 @@ def _add_missing_records():
     other = Pipeline(name="Funil de locação")
     db.session.add_all([other, Stage(pipeline=other, name="Novo"), CustomField(key="renda", label="Renda"),
                         BuyerProfileField(key="pet", label="Tem pet?")])
-    reason = db.session.execute(select(ChurnReason).order_by(ChurnReason.id)).scalars().first()
+    reason = ChurnReason(name="Preço")
+    db.session.add(reason)
     for account in db.session.execute(select(Account).order_by(Account.id).limit(3)).scalars():
         db.session.add(Churn(account_id=account.id, kind="cancellation", churn_date=now.date(), mrr_lost_cents=1000,
                              reason_id=reason.id, csm_id=account.csm_id, segment=account.segment or "smb"))

@@ -8,13 +8,12 @@ PDF/CSV/image/polyglot payloads are covered by their own files under tests/secur
 
 The world is the demo data set, built once for the module (this module overrides the suite's per-test
 truncation and empties the tables itself at the end); each payload overwrites the texts and renders again."""
-import time
-
 import pytest
 from markupsafe import escape
 from sqlalchemy import select
 
 from portal.extensions import db, limiter
+from tests.security.matrix import module_world
 
 PAYLOADS = [
     "<img src=x onerror=alert(1)>",
@@ -37,20 +36,13 @@ def _clean():
 
 @pytest.fixture(scope="module")
 def world(app):
-    from portal import jobs
     from portal.web.demo import load_demo
-    from tests.conftest import _truncate
-    with app.app_context():
-        jobs.get_redis().flushdb()
-        started = time.monotonic()
+
+    def build():
         load_demo()
         db.session.commit()
-        try:
-            yield {"built_in": time.monotonic() - started}
-        finally:
-            db.session.remove()
-            _truncate()
-            jobs.get_redis().flushdb()
+    with module_world(app, build) as (_nothing, seconds):
+        yield {"built_in": seconds}
 
 
 def _targets():
