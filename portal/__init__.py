@@ -1,6 +1,7 @@
 """Portal: one Flask app for pre-sales, unit personalization and customer success."""
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from flask import Flask
@@ -57,15 +58,19 @@ MODULES = [
 
 
 def _secret_key(instance_dir: str) -> str:
-    """The generated key is born 0600 and written once: two processes starting together read the same key."""
+    """The generated key is born 0600 and published whole with a hard link: two processes starting
+    together never read a half-written file and end up sharing one key."""
     path = Path(instance_dir) / "secret_key"
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32))
+    if not path.exists():
+        fd, tmp = tempfile.mkstemp(dir=instance_dir, prefix=".secret_key.")  # mkstemp creates it 0600
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another process published its key first: use that one
+        finally:
+            os.unlink(tmp)
     return path.read_text().strip()
 
 

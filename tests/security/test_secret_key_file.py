@@ -7,14 +7,13 @@ from portal import _secret_key
 
 
 def test_generated_key_is_born_private_and_shared_by_concurrent_starts(tmp_path, monkeypatch):
-    created_modes = []
-    real_open = os.open
+    published = []
+    real_link = os.link
 
-    def spy_open(path, flags, mode=0o777, *args, **kwargs):
-        if str(path).endswith("secret_key") and flags & os.O_CREAT:
-            created_modes.append(mode)
-        return real_open(path, flags, mode, *args, **kwargs)
-    monkeypatch.setattr(os, "open", spy_open)
+    def spy_link(src, dst, *args, **kwargs):  # what appears under the key's name: its mode and length then
+        published.append((stat.S_IMODE(os.stat(src).st_mode), os.path.getsize(src)))
+        return real_link(src, dst, *args, **kwargs)
+    monkeypatch.setattr(os, "link", spy_link)
 
     keys = []
     barrier = threading.Barrier(4)
@@ -28,5 +27,5 @@ def test_generated_key_is_born_private_and_shared_by_concurrent_starts(tmp_path,
     for t in threads:
         t.join()
     assert len(set(keys)) == 1 and len(keys[0]) == 64
-    assert created_modes and set(created_modes) == {0o600}
+    assert published and set(published) == {(0o600, 64)}  # born private and whole
     assert stat.S_IMODE((tmp_path / "secret_key").stat().st_mode) == 0o600
