@@ -28,7 +28,6 @@ from tests.factories import give_unit, make_team, make_user
 ROLES = ["admin", "manager", "sdr", "broker", "csm", "cs_leader", "personalization", "customer"]
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 DENIED = (403, 404)
-TOTALS: dict[str, tuple[int, int, int]] = {}
 
 
 @pytest.fixture(autouse=True)
@@ -215,7 +214,7 @@ def test_role_cannot_reach_records_outside_its_scope(app, world, role, capsys):
         try:
             checksum = fingerprint.checksum()
             counts = fingerprint.counts()
-            failures, done, routes = [], 0, set()
+            failures, done, routes, pairs = [], 0, set(), set()
             started = time.monotonic()
             for label, url, method in list(plan(app, Picker(user))):
                 fingerprint.committed.clear()
@@ -223,6 +222,7 @@ def test_role_cannot_reach_records_outside_its_scope(app, world, role, capsys):
                                        headers={"X-CSRFToken": token, "X-Requested-With": "matrix"})
                 done += 1
                 routes.add(label.split()[1])
+                pairs.add((label.split()[1], method))
                 if response.status_code not in DENIED:
                     failures.append(f"{method} {url} [{label}] -> {response.status_code}")
                 if method in WRITE_METHODS or fingerprint.committed:
@@ -237,9 +237,8 @@ def test_role_cannot_reach_records_outside_its_scope(app, world, role, capsys):
         finally:
             stop()
         elapsed = time.monotonic() - started
-        TOTALS[role] = (len(routes), done, len(plan.skipped))
         with capsys.disabled():
-            print(f"\nauthorization matrix [{role}]: {len(routes)} routes, {done} requests in {elapsed:.1f}s "
+            print(f"\nauthorization matrix [{role}]: {len(routes)} routes, {len(pairs)} route x method, {done} requests in {elapsed:.1f}s "
                   f"(world built in {world['built_in']:.1f}s); not formed: {len(plan.skipped)}")
             for line in plan.skipped:
                 print("   not formed:", line)
