@@ -74,7 +74,10 @@ def _add_missing_records():
     from portal.automation.models import Delivery, Holiday
     from portal.cs.models import Account
     from portal.cs.nps_models import Churn, ChurnReason
+    from portal.personalize.contracts import Contract
+    from portal.personalize.esign.models import Envelope, Signer
     from portal.personalize.models import BuyerProfileField
+    from portal.personalize.questions import QuestionAttachment, QuestionMessage
     from portal.presales.models import Campaign, CustomField, Lead, Offer, Pipeline, Queue, Schedule, Stage
     from portal.reports.models import ReportRun
     now = datetime.now(timezone.utc)
@@ -89,6 +92,13 @@ def _add_missing_records():
     for account in db.session.execute(select(Account).order_by(Account.id).limit(3)).scalars():
         db.session.add(Churn(account_id=account.id, kind="cancellation", churn_date=now.date(), mrr_lost_cents=1000,
                              reason_id=reason.id, csm_id=account.csm_id, segment=account.segment or "smb"))
+    for contract in db.session.execute(select(Contract).order_by(Contract.id)).scalars():
+        envelope = Envelope(contract_id=contract.id, selection_id=contract.selection_id,
+                            development_id=contract.development_id, status="sent")
+        db.session.add_all([envelope, Signer(envelope=envelope, role="buyer", name="Comprador", locked_at=now)])
+    for message in db.session.execute(select(QuestionMessage).order_by(QuestionMessage.id)).scalars():
+        db.session.add(QuestionAttachment(message_id=message.id, unit_id=message.question.unit_id,
+                                          stored_name=f"matrix-{message.id}.png", content_type="image/png"))
     db.session.add(Holiday(day=now.date() + timedelta(days=40), name="Feriado da cidade"))
     db.session.add(matrix.ApiClient(name="Site", token_hash="x" * 64, token_prefix="x"))
     for lead in leads:
