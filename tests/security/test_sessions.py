@@ -5,7 +5,6 @@ fresh client (another device, or an attacker who copied it): it must land on the
 import hashlib
 import http.cookiejar as cookiejar
 import re
-import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -16,7 +15,6 @@ import time_machine
 from flask import g
 from flask.testing import FlaskClient
 from sqlalchemy import event, select
-from werkzeug.serving import make_server
 
 from portal.accounts import services, sessions
 from portal.accounts.models import AuditLog, RememberToken, User
@@ -232,16 +230,6 @@ def test_a_session_costs_one_query_to_load_and_none_on_remember_tokens(app):
         event.remove(db.engine, "before_cursor_execute", record)
     assert len(loader_statements) == 1 and "FROM users" in loader_statements[0]
     assert not [s for s in statements if "remember_tokens" in s]  # the live session never looks at them
-
-
-@pytest.fixture
-def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
