@@ -19,6 +19,19 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 MANAGER_ROLES = ("sdr", "broker", "csm")
 
 
+@bp.app_template_global()
+def can_edit_user(actor, user) -> bool:
+    """Whether `actor` may open and change `user` (the edit page, "Encerrar todas as sessões"); the route and the
+    buttons ask this same question, so nobody sees a link that answers 403. Scope is checked by the caller."""
+    return actor.role == "admin" or user.role in MANAGER_ROLES or user.id == actor.id
+
+
+@bp.app_template_global()
+def can_toggle_user(actor, user) -> bool:
+    """Whether `actor` may deactivate or reactivate `user` (never themselves)."""
+    return user.id != actor.id and (actor.role == "admin" or user.role in MANAGER_ROLES)
+
+
 def _team_choices():
     stmt = select(Team).order_by(Team.name)
     if current_user.role != "admin":
@@ -88,7 +101,7 @@ def user_new():
 @roles_required("admin", "manager")
 def user_edit(user_id):
     user = get_scoped_or_404(current_user, User, user_id)
-    if current_user.role != "admin" and user.role not in MANAGER_ROLES and user.id != current_user.id:
+    if not can_edit_user(current_user, user):
         abort(403)
     form = _user_form(user)
     del form.password
@@ -113,7 +126,7 @@ def user_toggle(user_id):
     if user.id == current_user.id:
         flash("Você não pode desativar a si mesmo.", "error")
         return redirect(url_for("admin.users")), 409
-    if current_user.role != "admin" and user.role not in MANAGER_ROLES:
+    if not can_toggle_user(current_user, user):
         abort(403)
     services.set_active(user, not user.active)
     db.session.commit()
@@ -128,7 +141,7 @@ def user_toggle(user_id):
 def user_end_sessions(user_id):
     """For a lost phone or a colleague who left: every device of that person must log in again."""
     user = get_scoped_or_404(current_user, User, user_id)
-    if current_user.role != "admin" and user.role not in MANAGER_ROLES and user.id != current_user.id:
+    if not can_edit_user(current_user, user):
         abort(403)
     sessions.end_all_sessions(user, "user.sessions_ended")
     if user.id == current_user.id:
@@ -202,5 +215,6 @@ def job_retry(job_id):
 def audit_log():
     page = db.paginate(select(AuditLog).order_by(AuditLog.at.desc(), AuditLog.id.desc()), per_page=100,
                        page=normalize.row_id(request.args.get("page")) or 1)
-    return render_template("admin/audit.html", page=page)
+    from portal.accounts.audit import describe
+    return render_template("admin/audit.html", page=page, rows=describe(page.items))
 
