@@ -222,24 +222,31 @@ def expire_due(now: datetime | None = None) -> int:
 
 
 def unit_timeline(selection_id: int) -> list:
-    """The envelopes' events and messages of a selection, for the unit's history."""
+    """The envelopes' events, signatures and messages of a selection, newest first, for the unit's history.
+    Each signature comes from its signer row: the company signs last, when no "partially signed" event is
+    published, so events alone would leave its signature out."""
     from portal.automation.models import Delivery, Event
     from portal.automation.subjects import EVENT_TYPES
     from portal.automation.timeline import Entry
     ids = db.session.execute(select(Envelope.id).where(Envelope.selection_id == selection_id)).scalars().all()
     if not ids:
         return []
-    events = db.session.execute(select(Event).where(Event.subject_type == "envelope", Event.subject_id.in_(ids))
+    events = db.session.execute(select(Event).where(Event.subject_type == "envelope", Event.subject_id.in_(ids),
+                                                    Event.type != "contract.partially_signed")
                                 .order_by(Event.created_at.desc()).limit(200)).scalars()
     deliveries = db.session.execute(select(Delivery).where(Delivery.subject_type == "envelope",
                                                            Delivery.subject_id.in_(ids))
                                     .order_by(Delivery.created_at.desc()).limit(200)).scalars()
+    signed = db.session.execute(select(Signer).where(Signer.envelope_id.in_(ids), Signer.signed_at.is_not(None))
+                                ).scalars()
     entries = [Entry(e.created_at, "event", EVENT_TYPES.get(e.type, (None, e.type))[1],
                    body=" · ".join(str(v) for k, v in (e.payload or {}).items() if k in ("signatario", "motivo") and v),
                    actor=e.actor.name if e.actor else None) for e in events]
+    entries += [Entry(s.signed_at, "event", f"Assinado por {s.name}", body=builtin.ROLES.get(s.role, s.role))
+                for s in signed]
     entries += [Entry(d.created_at, "message", f"{d.channel_label} para {d.recipient_name or d.recipient}",
                       body=d.subject or d.body[:200], status=d.status_label) for d in deliveries]
-    return entries
+    return sorted(entries, key=lambda e: e.at, reverse=True)
 
 
 from portal.personalize.esign import builtin  # noqa: E402,F401  (the default provider is always registered)

@@ -124,6 +124,12 @@ def unit_contract_generate(unit_id):
     selection = sel.get_selection(unit)
     if selection is None:
         abort(404)
+    from portal.personalize.esign.services import current_envelope
+    envelope = current_envelope(selection.id)
+    if envelope is not None:  # a new contract would silently cancel the signature, or void a signed one
+        return _render(unit, {"contract": "Este contrato está em assinatura ou já foi assinado; para gerar de novo, "
+                                          "cancele a assinatura antes." if envelope.is_open else
+                                          "Este contrato já foi assinado; não é possível gerá-lo de novo."}, 409)
     try:
         services.request_contract(selection, current_user)
         db.session.commit()
