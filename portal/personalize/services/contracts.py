@@ -13,7 +13,7 @@ from flask import current_app
 from num2words import num2words
 from sqlalchemy import func, select, update
 
-from portal import jobs
+from portal import jobs, normalize
 from portal.accounts.audit import audit
 from portal.errors import ServiceError
 from portal.automation import templating
@@ -218,7 +218,7 @@ def save_payment_options(development, data) -> list[PaymentOption]:
         if not data.get(f"accept-{method}"):
             continue
         raw = str(data.get(f"installments-{method}") or "1").strip()
-        n = int(raw) if raw.isdigit() else 0
+        n = normalize.row_id(raw) or 0
         if not 1 <= n <= 120:
             errors[f"installments-{method}"] = "Informe de 1 a 120 parcelas."
         instructions = str(data.get(f"instructions-{method}") or "").strip()
@@ -249,12 +249,13 @@ def choose_payment(selection: Selection, method, installments, actor) -> Payment
     accepted = {o.method: o for o in payment_options(selection.development_id)}
     if method not in accepted:
         errors["method"] = "Escolha uma forma de pagamento."
-    try:
-        n = int(installments or 1)
-    except (TypeError, ValueError):
-        n = 0
     most = accepted[method].max_installments if method in accepted else MAX_INSTALLMENTS
-    if not errors and not 1 <= n <= most:
+    raw = str(installments if installments is not None else "").strip()
+    # a one-payment method needs no answer; otherwise a missing number is asked for, never assumed to be 1x
+    n = normalize.row_id(raw) or (1 if not raw and most == 1 else 0)
+    if not errors and not raw and most > 1:
+        errors["installments"] = f"Escolha em quantas parcelas (de 1 a {most})."
+    elif not errors and not 1 <= n <= most:
         errors["installments"] = f"Escolha de 1 a {most} parcelas." if most > 1 else "Esta forma é à vista (1x)."
     if errors:
         raise ServiceError(errors)

@@ -64,7 +64,7 @@ def _unit(unit_id) -> Unit:
     return get_scoped_or_404(current_user, Unit, unit_id)
 
 
-def _render(unit, errors=None, status=200):
+def _render(unit, errors=None, status=200, posted=None):
     selection = sel.get_selection(unit)
     contract = services.current_contract(selection.id) if selection else None
     choice = db.session.get(PaymentChoice, selection.id) if selection else None
@@ -73,7 +73,7 @@ def _render(unit, errors=None, status=200):
     staff = current_user.role != "customer"
     return render_template("personalize/contracts/unit.html", unit=unit, s=selection, contract=contract,
                            choice=choice, options=services.payment_options(unit.development_id),
-                           errors=errors or {}, staff=staff, money_full=services.money_full,
+                           errors=errors or {}, posted=posted, staff=staff, money_full=services.money_full,
                            envelope=envelope, me=builtin.signer_for(envelope, current_user),
                            locked_message=builtin.LOCKED_MESSAGE, roles=builtin.ROLES, methods=PAYMENT_METHODS,
                            history=esign.unit_timeline(selection.id) if staff and selection else []), status
@@ -107,7 +107,7 @@ def unit_payment(unit_id):
         db.session.commit()
     except ServiceError as exc:
         db.session.rollback()
-        return _render(unit, exc.errors, 422)
+        return _render(unit, exc.errors, 422, posted=request.form)
     flash("Forma de pagamento registrada. Nada é cobrado agora.", "success")
     return redirect(url_for(".unit_contract", unit_id=unit.id))
 
