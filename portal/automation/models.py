@@ -4,8 +4,12 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.automation.subjects import RecordType, register_audit_actions
 from portal.dbtypes import JSONType, TimestampMixin, UTCDateTime, utcnow
 from portal.extensions import db
+
+TRIGGERS = {"event": "Quando um evento acontece", "time": "Em relação a uma data do registro",
+            "schedule": "Em horários fixos (agenda)"}
 
 
 class Event(db.Model):
@@ -176,3 +180,21 @@ class CalendarSettings(db.Model):
     quiet_end: Mapped[str] = mapped_column(String(5), default="08:00")
     national_holidays: Mapped[bool] = mapped_column(default=True)
     state: Mapped[str | None] = mapped_column(String(2))  # adds that UF's holidays when set
+
+
+register_audit_actions(
+    {"rule.created": "Régua criada", "rule.updated": "Régua alterada", "rule.activated": "Régua ativada",
+     "rule.deactivated": "Régua desativada", "calendar.updated": "Calendário de atendimento alterado",
+     "holiday.created": "Feriado incluído", "holiday.deleted": "Feriado removido",
+     "optout.created": "Descadastro registrado"},
+    records={"Rule": RecordType("Régua", url=lambda r: f"/automacao/regras/{r.id}"),
+             "Holiday": RecordType("Feriado", url=lambda h: "/automacao/calendario"),
+             "CalendarSettings": RecordType("Calendário de atendimento", title=lambda c: "",
+                                            url=lambda c: "/automacao/calendario"),
+             "OptOut": RecordType("Descadastro", title=lambda o: o.contact, url=lambda o: "/automacao/descadastros"),
+             "Task": RecordType("Tarefa", title=lambda t: t.title),
+             "Delivery": RecordType("Mensagem", title=lambda d: d.subject or d.recipient,
+                                    url=lambda d: f"/automacao/mensagens/{d.id}")},
+    formats={"rule.created": {"trigger": TRIGGERS}, "rule.updated": {"trigger": TRIGGERS},
+             "optout.created": {"channel": CHANNELS}},
+)

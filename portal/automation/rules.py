@@ -9,19 +9,66 @@ from portal.errors import ServiceError
 from portal.automation import subjects
 from portal.automation.engine import OPERATORS, next_cron
 from portal.automation.actions import sample_context
-from portal.automation.models import Rule
+from portal.automation.models import TRIGGERS, Rule
 from portal.automation.templating import TemplateProblem, check_syntax, render
 from portal.dbtypes import utcnow
 from portal.extensions import db
 
-TRIGGERS = {"event": "Quando um evento acontece", "time": "Em relação a uma data do registro",
-            "schedule": "Em horários fixos (agenda)"}
 ACTION_TYPES = {"message": "Enviar mensagem", "notify": "Notificar usuário no Portal", "task": "Criar tarefa",
                 "webhook": "Chamar webhook", "set_field": "Alterar campo", "report": "Enviar relatório por e-mail"}
 CHANNELS = {"email": "E-mail", "sms": "SMS", "whatsapp": "WhatsApp"}
 TARGETS = {"contact": "Contato do registro", "owner": "Responsável", "manager": "Gestor do responsável",
            "fixed": "Endereço fixo"}
 UNITS = {"minutes": 1, "hours": 60, "days": 1440}
+
+
+_DURATION_UNITS = [(1440, "dia", "dias"), (60, "hora", "horas"), (1, "minuto", "minutos")]
+WEEKDAY_NAMES = {"0": "domingo", "1": "segunda-feira", "2": "terça-feira", "3": "quarta-feira", "4": "quinta-feira",
+                 "5": "sexta-feira", "6": "sábado", "7": "domingo"}
+
+
+def duration_text(minutes: int, business_hours: bool = False) -> str:
+    """129600 → "90 dias"; with business hours a day is not 24 h of work, so it counts hours ("2 horas úteis")."""
+    from portal.web.filters import number
+    minutes = abs(minutes or 0)
+    units = _DURATION_UNITS[1:] if business_hours else _DURATION_UNITS
+    size, one, many = next(u for u in units if minutes % u[0] == 0)
+    amount = minutes // size
+    text = f"{number(amount)} {one if amount == 1 else many}"
+    return text + (" útil" if amount == 1 else " úteis") if business_hours else text
+
+
+def cron_text(cron: str | None) -> str:
+    """The shapes the editor suggests in words ("toda segunda-feira às 08:00"); anything else as written."""
+    parts = (cron or "").split()
+    if len(parts) == 5 and parts[0].isdigit() and parts[1].isdigit() and parts[3] == "*":
+        at = f"às {int(parts[1]):02d}:{int(parts[0]):02d}"
+        if parts[2] == "*" and parts[4] == "*":
+            return f"Todo dia {at}"
+        if parts[2] == "*" and parts[4] in WEEKDAY_NAMES:
+            day = WEEKDAY_NAMES[parts[4]]
+            return f"{'Todo' if day in ('sábado', 'domingo') else 'Toda'} {day} {at}"
+        if parts[2] == "*" and parts[4] == "1-5":
+            return f"De segunda a sexta {at}"
+        if parts[2].isdigit() and parts[4] == "*":
+            return f"Todo dia {int(parts[2])} do mês {at}"
+    return f"Agenda {cron}"
+
+
+def trigger_text(rule: Rule) -> str:
+    """A rule's trigger as the admin reads it: labels of the event and date field, durations in human units."""
+    subject = subjects.SUBJECTS.get(rule.subject_type or "")
+    if rule.trigger == "event":
+        return f"Quando: {subjects.event_label(rule.event_type)}"
+    if rule.trigger == "time":
+        date = subject.date_fields.get(rule.date_field, rule.date_field) if subject else rule.date_field
+        minutes = rule.offset_minutes or 0
+        text = f"Na data de “{date}”" if not minutes else \
+            f"{duration_text(minutes, rule.business_hours)} {'antes de' if minutes < 0 else 'depois de'} “{date}”"
+        if rule.repeat_every_days:
+            text += f", repete a cada {duration_text(rule.repeat_every_days * 1440)}"
+        return text
+    return cron_text(rule.cron)
 
 
 def available_reports() -> dict:

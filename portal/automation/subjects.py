@@ -1,5 +1,9 @@
-"""What rules can act on. Each module registers its record types (lead, unit, account, ...) with
-the fields rules may read, compare, set and use as dates — the engine never imports a module."""
+"""The one registry of what the product names, in pt-BR.
+
+What rules can act on: each module registers its record types (lead, unit, account, ...) with the fields rules may
+read, compare, set and use as dates, and the events it publishes — the engine never imports a module. The audit log
+reads the same registry: each module registers its audit actions and the record types it audits, so no page has
+to show an internal key (`account.phase_changed`, `Account #13`, `potential_updated_at`)."""
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -45,9 +49,56 @@ EVENT_STATE: dict[str, dict[str, str]] = {}
 EVENT_PREFIX = "evento."
 
 
+@dataclass
+class RecordType:
+    """How the audit log names a record type and opens one record."""
+    label: str                       # pt-BR noun: "Conta", "Régua"
+    title: Callable | None = None    # obj → readable name (default: its `name`)
+    url: Callable | None = None      # obj → path, or None
+    fields: dict[str, str] = field(default_factory=dict)  # attribute → pt-BR label, for "campos alterados"
+
+
+AUDIT_ACTIONS: dict[str, str] = {}        # audit action → pt-BR label ("Régua criada")
+RECORD_TYPES: dict[str, RecordType] = {}  # model class name (AuditLog.object_type) → RecordType
+# How to show one action's detail values: key → {code: label}, "brl" (centavos), or ("change", {code: label}) for
+# a change stored as [before, after].
+AUDIT_FORMATS: dict[str, dict[str, dict | str | tuple]] = {}
+# Detail keys holding another record's id ("development_id" → "Development"): shown by that record's name.
+DETAIL_REFS: dict[str, str] = {}
+# Audit detail keys that mean the same thing wherever they appear; a record type's own fields take precedence.
+DETAIL_LABELS: dict[str, str] = {
+    "fields": "Campos alterados", "campos": "Campos alterados", "name": "Nome", "reason": "Motivo",
+    "motivo": "Motivo", "trigger": "Gatilho", "channel": "Canal", "references": "Registros que ainda o usam",
+    "created": "Criados", "updated": "Atualizados", "unchanged": "Sem mudança", "count": "Quantidade",
+    "email": "E-mail", "role": "Perfil", "active": "Ativo", "day": "Data", "to": "Para", "from": "De",
+    "before": "Antes", "after": "Depois", "status": "Situação", "scope": "Permissões", "scopes": "Permissões",
+    "rows": "Linhas", "filters": "Filtros", "reopened_reason": "Motivo da reabertura", "team": "Equipe",
+    "towers_created": "Torres criadas", "products_created": "Produtos criados", "unit": "Unidade",
+    "total_cents": "Total", "method": "Forma de pagamento", "installments": "Parcelas", "note": "Observação",
+}
+
+
 def register_subject(subject: SubjectType) -> SubjectType:
     SUBJECTS[subject.kind] = subject
+    RECORD_TYPES.setdefault(subject.model.__name__, RecordType(subject.label, subject.title, subject.url,
+                                                                subject.fields))
     return subject
+
+
+def register_audit_actions(actions: dict[str, str], records: dict[str, RecordType | str] | None = None,
+                           details: dict[str, str] | None = None,
+                           formats: dict[str, dict[str, dict | str | tuple]] | None = None,
+                           refs: dict[str, str] | None = None) -> None:
+    """A module names what it writes to the audit log: actions → label, record types (model class name → label or
+    RecordType), detail keys of its own → label, and per action how to show a detail's value (codes → labels,
+    "brl", "date") and detail keys that hold another record's id (key → model class name). A test fails when an
+    audited action has no label here."""
+    AUDIT_ACTIONS.update(actions)
+    DETAIL_REFS.update(refs or {})
+    AUDIT_FORMATS.update(formats or {})
+    for name, record in (records or {}).items():
+        RECORD_TYPES[name] = record if isinstance(record, RecordType) else RecordType(record)
+    DETAIL_LABELS.update(details or {})
 
 
 def register_event(event_type: str, kind: str, label: str, payload: dict[str, str] | None = None,
@@ -55,6 +106,26 @@ def register_event(event_type: str, kind: str, label: str, payload: dict[str, st
     EVENT_TYPES[event_type] = (kind, label)
     EVENT_FIELDS[event_type] = dict(payload or {})
     EVENT_STATE[event_type] = dict(state or {})
+
+
+def event_label(event_type: str | None) -> str:
+    return EVENT_TYPES[event_type][1] if event_type in EVENT_TYPES else (event_type or "—")
+
+
+def placeholders(kind: str | None, event_type: str | None = None) -> list[tuple[str, str]]:
+    """Every {{ name }} a message of a rule on `kind` (and `event_type`) may use, with its pt-BR label."""
+    out = [("empresa", "Nome da empresa"), ("hoje", "Data de hoje (use com |data)")]
+    subject = SUBJECTS.get(kind or "")
+    if subject is not None:
+        out += [("contato.nome", "Contato: nome"), ("contato.email", "Contato: e-mail"),
+                ("contato.telefone", "Contato: telefone"), ("responsavel.nome", "Responsável: nome"),
+                ("responsavel.email", "Responsável: e-mail"), ("responsavel.telefone", "Responsável: telefone"),
+                ("link", "Link para abrir o registro no Portal")]
+        out += [(f"{kind}.{path}", f"{subject.label}: {label}") for path, label in subject.fields.items()]
+    if event_type:
+        out.append(("evento.tipo", "Evento: tipo (código)"))
+        out += [(EVENT_PREFIX + key, "Evento: " + label) for key, label in EVENT_FIELDS.get(event_type, {}).items()]
+    return out
 
 
 def event_fields(kind: str | None = None, event_type: str | None = None) -> dict[str, str]:

@@ -48,9 +48,13 @@ def mark_read():
 @bp.route("/regras")
 @roles_required("admin")
 def rules():
+    from portal.automation import subjects
     from portal.automation.models import Rule
+    from portal.automation.rules import trigger_text
     rows = db.session.execute(select(Rule).order_by(Rule.name)).scalars().all()
-    return render_template("automation/rules.html", rules=rows)
+    return render_template("automation/rules.html", rules=[
+        (r, getattr(subjects.SUBJECTS.get(r.subject_type or ""), "label", "Nenhum (agenda)"), trigger_text(r))
+        for r in rows])
 
 
 @bp.route("/mensagens")
@@ -140,7 +144,9 @@ def rule_edit(rule_id=None):
                 flash("Régua salva.", "success")
                 return redirect(url_for("automation.rules"))
     template = "automation/_rule_form.html" if request.htmx else "automation/rule_form.html"
-    return render_template(template, form=form, rule=rule, previews=previews), status
+    event_type = form.event_type.data if form.trigger.data in ("event", None, "") else None
+    return render_template(template, form=form, rule=rule, previews=previews,
+                           placeholders=subjects.placeholders(form.subject_type.data, event_type)), status
 
 
 @bp.route("/regras/<int:rule_id>/ativa", methods=["POST"])

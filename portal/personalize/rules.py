@@ -164,3 +164,4 @@ for event_type, label in [("question.opened", "Dúvida aberta pelo comprador"),
 SUBJECTS["envelope"].fields["survey_link"] = "Link da pesquisa de satisfação (único por comprador)"
 SUBJECTS["envelope"].link_fields = ("survey_link",)
 register_event("contract.survey_answered", "envelope", "Pesquisa de satisfação respondida")
+from portal.personalize import audit_labels  # noqa: E402,F401  (pt-BR names of its audit actions)

@@ -57,6 +57,7 @@ class StageForm(FlaskForm):
     name = StringField("Nome da etapa")
     color = ColorField("Cor", default="#64748b")
     sla_minutes = Number("SLA (minutos úteis)")
+    contact_days = Number("Alerta de dias sem contato", default="7")
     is_sdr = BooleanField("Etapa de SDR")
     is_won = BooleanField("Etapa de ganho")
     is_lost = BooleanField("Etapa de perda")

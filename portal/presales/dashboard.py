@@ -63,10 +63,9 @@ def hbar_chart(items: list[tuple[str, float, str | None]], *, title: str, width:
 
 def _overlay(svg: Markup, areas: list[tuple[float, float, float, float, str | None, str]]) -> Markup:
     """Clickable transparent areas (x, y, w, h, href, label) on top of a portal.reports.charts chart."""
-    links = "".join(_link(href, label, f'<rect class="hit" x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" '
-                                       f'height="{h:.1f}" {HIT}/>')
-                    for x, y, w, h, href, label in areas if href)
-    return Markup(str(svg).replace("</svg>", links + "</svg>"))
+    return charts.with_links(svg, [_link(href, label, f'<rect class="hit" x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" '
+                                                      f'height="{h:.1f}" {HIT}/>')
+                                   for x, y, w, h, href, label in areas if href])
 
 
 def linked_funnel(steps: list[tuple[str, float, str | None]], *, title: str, width: int = 380) -> Markup:

@@ -80,6 +80,9 @@ class Stage(db.Model):
     is_lost: Mapped[bool] = mapped_column(default=False)
     sla_minutes: Mapped[int | None] = mapped_column(Integer)  # first response, after assignment
     max_minutes: Mapped[int | None] = mapped_column(Integer)  # longest a lead may stay in this stage
+    # Days an open lead may go without contact here before its card turns red (a CRM's "rotting" limit);
+    # None: never. New stages start at a week, the limit brokers expect.
+    contact_days: Mapped[int | None] = mapped_column(Integer, default=7)
     requires_schedule: Mapped[bool] = mapped_column(default=False)  # entering asks for a date/time (agendamento)
     handoff: Mapped[bool] = mapped_column(default=False)  # entering sends the lead to the sales CRM
     required_fields: Mapped[list] = mapped_column(JSONType, default=list)  # lead attribute or "custom:<key>"
@@ -220,6 +223,22 @@ class Lead(TimestampMixin, db.Model):
     @property
     def status_label(self):
         return LEAD_STATUSES.get(self.status, self.status)
+
+    @property
+    def days_without_contact(self) -> int:
+        """Whole days since the last contact; never contacted: since it was assigned (or created)."""
+        since = self.last_contact_at or self.assigned_at or self.created_at or utcnow()
+        return max(0, (utcnow() - since).days)
+
+    @property
+    def schedule_late(self) -> bool:
+        return self.next_scheduled_at is not None and self.next_scheduled_at < utcnow()
+
+    @property
+    def contact_overdue(self) -> bool:
+        """An open lead without contact for longer than its stage allows (the board card turns red)."""
+        limit = self.stage.contact_days if self.stage is not None else None
+        return self.status == "open" and bool(limit) and self.days_without_contact > limit
 
     def __str__(self):
         return f"{self.number} — {self.name}"

@@ -47,3 +47,4 @@ for event_type, label, payload in EVENTS:
     register_event(event_type, "lead", label, payload)
 
 from portal.presales import openapi  # noqa: E402,F401  (the pre-sales endpoints in the app's OpenAPI document)
+from portal.presales import audit_labels  # noqa: E402,F401  (pt-BR names of its audit actions)

@@ -21,3 +21,4 @@ register_subject(SubjectType(
     title=lambda u: f"{u.development.name} — {u.tower.name} {u.number}",
 ))
 register_event("unit.status_changed", "unit", "Situação da unidade mudou")
+from portal.realestate import audit_labels  # noqa: E402,F401  (pt-BR names of its audit actions)

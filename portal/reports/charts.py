@@ -31,10 +31,21 @@ def _fit(label: str, width: float, size: float = 11) -> str:
 
 
 def _svg(width, height, title, body: list[str]) -> Markup:
+    # A chart whose bars are links is a group of links, not an image: role="img" makes every descendant
+    # presentational, so its links would be interactive content nested in a non-interactive image (axe:
+    # nested-interactive) and screen readers would not reach them.
+    role = "group" if any(part.startswith("<a ") for part in body) else "img"
     return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart-svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" font-family="{FONT}">'
+        f'viewBox="0 0 {width} {height}" role="{role}" aria-label="{escape(title)}" font-family="{FONT}">'
         f'<title>{escape(title)}</title>{"".join(body)}</svg>')
+
+
+def with_links(svg: Markup, links: list[str]) -> Markup:
+    """Append link elements (`<a ...>`) on top of a chart made here, which then becomes a group of links."""
+    if not links:
+        return svg
+    return Markup(str(svg).replace(' role="img" ', ' role="group" ', 1).replace("</svg>", "".join(links) + "</svg>"))
 
 
 def nice_max(value: float) -> float:

@@ -104,6 +104,7 @@ def stage_edit(pipeline_id, stage_id=None):
     form.required_fields.choices = list(svc.requirable_fields().items())
     if request.method == "GET" and stage is not None:
         form.sla_minutes.data = str(stage.sla_minutes or "")
+        form.contact_days.data = str(stage.contact_days or "")
     if form.validate_on_submit():
         try:
             stage = svc.save_stage(p, form.data, stage)

@@ -9,7 +9,7 @@ from portal.presales.models import CustomField, Lead, Pipeline, Stage
 from portal.presales.services.leads import REQUIRABLE
 from portal.realestate.services import parse_name
 from portal.web.csv_import import fold
-from portal.presales.services.settings import (COLOR, MAX_SLA, STARTER_STAGES, _apply, _check, _count, _flag, _move,
+from portal.presales.services.settings import (COLOR, MAX_CONTACT_DAYS, MAX_SLA, STARTER_STAGES, _apply, _check, _count, _flag, _move,
                                                _number, _renumber, _taken)
 
 
@@ -90,6 +90,7 @@ def save_stage(pipeline: Pipeline, data: dict, stage: Stage | None = None) -> St
         errors["color"] = "Escolha uma cor (formato #rrggbb)."
     flags = {k: _flag(data, k, getattr(stage, k, False)) for k in ("is_sdr", "is_won", "is_lost")}
     sla = _number(errors, "sla_minutes", data.get("sla_minutes"), 1, MAX_SLA)
+    contact_days = _number(errors, "contact_days", data.get("contact_days"), 1, MAX_CONTACT_DAYS)
     if sum(flags.values()) > 1:
         errors["is_sdr"] = "Uma etapa é só uma coisa: de SDR, de ganho ou de perda."
     elif (flags["is_won"] or flags["is_lost"]) and sla:
@@ -109,7 +110,8 @@ def save_stage(pipeline: Pipeline, data: dict, stage: Stage | None = None) -> St
         raise ServiceError(errors)
     created = stage is None
     stage = _apply(Stage, stage, {"pipeline": pipeline, "name": name, "color": color.lower(),
-                                  "sla_minutes": sla, "required_fields": required, **flags}, "stage")
+                                  "sla_minutes": sla, "contact_days": contact_days, "required_fields": required,
+                                  **flags}, "stage")
     if created:
         others = [s for s in pipeline.stages if s is not stage]
         terminal = next((i for i, s in enumerate(others) if s.is_won or s.is_lost), len(others))

@@ -55,6 +55,7 @@ QUEUE_MODES = {"offline": "Offline — atribui na hora, em rodízio",
 STARTER_STAGES = [("Atendimento", "#f59e0b", {}), ("Ganho", "#16a34a", {"is_won": True}),
                   ("Perdido", "#dc2626", {"is_lost": True})]
 MAX_SLA = 43200  # 30 days
+MAX_CONTACT_DAYS = 365
 MAX_FALLBACK = 1440
 COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
