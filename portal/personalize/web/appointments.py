@@ -50,7 +50,7 @@ def next_appointment(unit):
 
 @bp.context_processor
 def appointment_helpers():
-    return {"day_label": day_label, "hm": hm}
+    return {"day_label": day_label, "hm": hm, "weekday_short": lambda day: service.WEEKDAYS[day.weekday()]}
 
 
 def _local_midnight(day: date) -> datetime:
@@ -251,6 +251,16 @@ def _is_staff() -> bool:
     return current_user.role != "customer"
 
 
+def _picked_day(days: dict) -> date | None:
+    """The day whose slots the page lists (`?dia=`, kept through a refused post): a phone shows one day's
+    slots under a day picker instead of every slot of the coming weeks."""
+    try:
+        wanted = datetime.strptime(str(request.values.get("dia") or ""), "%Y-%m-%d").date()
+    except ValueError:
+        wanted = None
+    return wanted if wanted in days else next(iter(days), None)
+
+
 def _unit_page(unit: Unit, errors=None, status=200):
     active = service.active_appointment(unit)
     slots = service.bookable_slots(unit)
@@ -259,7 +269,7 @@ def _unit_page(unit: Unit, errors=None, status=200):
         if active is not None and slot.id == active.slot_id:
             continue
         days.setdefault(slot.starts_at.astimezone(local_tz()).date(), []).append(slot)
-    context = {"unit": unit, "active": active, "days": days, "errors": errors or {},
+    context = {"unit": unit, "active": active, "days": days, "picked": _picked_day(days), "errors": errors or {},
                "can_change": bool(active and (_is_staff() or service.can_change(active))),
                "cutoff": service.cutoff_hours(unit.development_id), "staff": _is_staff(),
                "past": [a for a in service.unit_appointments(unit) if a.status != "booked"][:5]}
