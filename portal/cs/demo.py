@@ -9,7 +9,7 @@ from validate_docbr import CNPJ
 
 from portal.cs.models import PHASES, Account, local_today
 from portal.cs.services import accounts as account_services
-from portal.cs.services import alerts, health, journey, usage
+from portal.cs.services import alerts, churn, health, journey, usage
 from portal.cs.services.journey import local_date
 from portal.cs.services.risk import set_risk_flag
 from portal.dbtypes import utcnow
@@ -38,6 +38,31 @@ ACCOUNTS = [
     ("Têxtil Boa Vista", 180, "2.150,00", 2, False, 3, "adoption", 30, "lider", "steady"),
     ("Clínica Sorriso Pleno", 25, "480,00", 1, False, 1, "ongoing", 60, "lider", "steady"),
     ("Logística Expressa Norte", 510, "7.300,00", 2, True, 5, "onboarding", 5, "lider", "none"),
+    # former clients: their churn records below say when and why they left
+    ("Supermercados Bom Preço", 260, "2.900,00", 2, False, 3, "ongoing", 330, "csm", "none"),
+    ("Imobiliária Casa Nova", 45, "850,00", 1, False, 2, "ongoing", 60, "csm", "none"),
+    ("Gráfica Impressão Viva", 70, "1.100,00", 1, True, 2, "ongoing", 180, "lider", "none"),
+]
+HISTORY_DAYS = 150  # usage and weekly health this far back, so the charts show months, not a fortnight
+# account, kind, days ago, MRR lost (None: all of it), reason, what happened, signals, what changes
+CHURNS = [
+    ("Supermercados Bom Preço", "cancellation", 128, None, "Decisão top-down",
+     "A matriz unificou fornecedores e cancelou o contrato.", "Queda de logins do financeiro em 6 semanas.",
+     "Mapear o patrocinador na matriz, não só na filial."),
+    ("Gráfica Impressão Viva", "non_renewal", 71, None, "Percepção de valor",
+     "Não renovou: achou o plano caro para o volume de despesas.", "NPS 5 e nenhum relatório de economia aberto.",
+     "Mostrar a economia em reais na revisão trimestral."),
+    ("Imobiliária Casa Nova", "cancellation", 19, None, "Falta de uso",
+     "Equipe nunca adotou a leitura de recibos; voltou para a planilha.", "Onboarding parado no passo 3.",
+     "Não deixar o onboarding passar de 45 dias sem alerta."),
+    ("Agropecuária Vale Verde", "downgrade", 44, "900,00", "Suporte",
+     "Reduziu o plano de Viagens após chamados sem resposta.", "Três chamados com SLA estourado.",
+     "Fila prioritária para contas mid touch com chamado reaberto."),
+]
+EXPANSIONS = [  # account, days ago, MRR before (today's is in ACCOUNTS), note
+    ("Hospital Santa Clara", 112, "15.500,00", "Novo produto: Cartão corporativo para a diretoria."),
+    ("Transportadora Rota Sul", 23, "1.400,00", "Mais usuários: filial de Curitiba entrou."),
+    ("Cooperativa Agro Campos", 58, "2.100,00", "Upgrade do plano de Viagens."),
 ]
 
 
@@ -111,15 +136,43 @@ def load_demo(users):
                                          "decision_maker": contact_days < 30}, owners[owner])
         created.append((account, trend))
     _usage(created, today, rng)
-    for back in range(35, -1, -1):
-        health.recompute(today - timedelta(days=back))
+    # weekly scores for the months behind, daily for the last five weeks; each day scores the accounts that
+    # were clients by then
+    for back in [*range(HISTORY_DAYS - 3, 35, -7), *range(35, -1, -1)]:
+        day = today - timedelta(days=back)
+        ids = [a.id for a, _ in created if local_date(a.created_at) <= day]
+        if ids:
+            health.recompute(day, account_ids=ids)
     flagged = next(a for a, _ in created if a.name == "Distribuidora Pampa")
     set_risk_flag(db.session.get(Account, flagged.id), True,
                   "Novo diretor financeiro avalia trocar pelo concorrente", owners["csm"])
+    _retention({a.name: a for a, _ in created}, owners, today)
     from portal.cs.playbook_demo import load_demo_playbooks  # a legacy product with accounts mid-migration
     load_demo_playbooks(users)
     from portal.cs.nps_demo import load_demo_nps  # NPS rounds, tagged topics, open detractors, the survey rule
     load_demo_nps()
+
+
+def _retention(accounts: dict, owners: dict, today) -> None:
+    """Churns (with their autopsy) and expansions over the last months, so churn and retention show a trend."""
+    churn.ensure_default_reasons()
+    reasons = {r.name: r.id for r in churn.all_reasons()}
+    for name, kind, days_ago, lost, reason, what, signals, changes in CHURNS:
+        account = accounts[name]
+        churn.record_churn(account, {"kind": kind, "churn_date": today - timedelta(days=days_ago),
+                                     "mrr_lost": lost or "", "reason_id": reasons[reason], "what_happened": what,
+                                     "signals": signals, "changes": changes}, owners["lider"])
+        if kind != "downgrade":  # a former client pays nothing now
+            account.mrr_cents = 0
+            account.notes = f"Ex-cliente: {churn.CHURN_KINDS[kind].lower()} em " \
+                            f"{(today - timedelta(days=days_ago)).strftime('%d/%m/%Y')}."
+    for name, days_ago, before, note in EXPANSIONS:
+        account = accounts[name]
+        after = account.mrr_cents
+        account.mrr_cents = account_services.parse_money_cents(before)  # what it paid before the expansion
+        db.session.flush()
+        churn.record_expansion(account, {"new_mrr": after, "change_date": today - timedelta(days=days_ago),
+                                         "note": note}, owners["lider"])
 
 
 def _usage(created, today, rng):
@@ -128,9 +181,12 @@ def _usage(created, today, rng):
         if trend == "none":
             continue
         features = [code for p in account.products for code in [f.code for f in p.features][:3]]
-        for back in range(90, 0, -1):
+        start = local_date(account.created_at)
+        for back in range(HISTORY_DAYS, 0, -1):
             day = today - timedelta(days=back)
-            factor = {"steady": 1.0, "growing": 0.6 + 0.6 * (90 - back) / 90,
+            if day < start:
+                continue
+            factor = {"steady": 1.0, "growing": 0.5 + 0.7 * (HISTORY_DAYS - back) / HISTORY_DAYS,
                       "falling": 1.2 if back > 14 else 0.35}[trend]
             weekend = 0.3 if day.weekday() >= 5 else 1.0
             for code in features:

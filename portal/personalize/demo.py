@@ -71,7 +71,22 @@ BUYERS = [  # name, e-mail, phone, cpf, (tower position, unit position), what th
     ("Felipe Nogueira", "felipe.nogueira@exemplo.com.br", "+5511981110002", "71428793860", (0, 2), "submitted"),
     ("Camila Rocha", "camila.rocha@exemplo.com.br", "+5511981110003", "15350946056", (1, 0), "reopened"),
     ("Thiago Martins", "thiago.martins@exemplo.com.br", "+5511981110004", None, (1, 3), "none"),
+    ("Beatriz Campos", "beatriz.campos@exemplo.com.br", "+5511981110005", None, (0, 3), "draft"),
+    ("Gustavo Pires", "gustavo.pires@example.com", "+5511981110006", None, (0, 4), "draft"),
+    ("Larissa Fontes", "larissa.fontes@exemplo.com.br", "+5511981110007", None, (0, 5), "submitted"),
+    ("Roberto Siqueira", "roberto.siqueira@example.com", "+5511981110008", None, (0, 6), "sent"),
+    ("Patrícia Lemos", "patricia.lemos@exemplo.com.br", "+5511981110009", None, (0, 7), "signed"),
+    ("Eduardo Tavares", "eduardo.tavares@example.org", "+5511981110010", None, (1, 1), "draft"),
+    ("Sílvia Andrade", "silvia.andrade@exemplo.com.br", "+5511981110011", None, (1, 2), "sent"),
+    ("Marcelo Queiroz", "marcelo.queiroz@example.com", "+5511981110012", None, (1, 4), "submitted"),
+    ("Cristina Barros", "cristina.barros@exemplo.com.br", "+5511981110013", None, (1, 5), "none"),
+    ("Henrique Salgado", "henrique.salgado@example.org", "+5511981110014", None, (1, 6), "draft"),
 ]
+# the Campinas development's window opens in 10 days: its buyers are registered and waiting
+WAITING = [("Otávio Rezende", "otavio.rezende@exemplo.com.br", "+5519981110021", (0, 1)),
+           ("Helena Prates", "helena.prates@example.com", "+5519981110022", (0, 5)),
+           ("Vítor Assunção", "vitor.assuncao@exemplo.com.br", "+5519981110023", (0, 9))]
+PAYMENTS = [("boleto", 12), ("pix", 1), ("cartao", 10), ("financiado", 48)]
 
 
 def swatch(look: str, color: str, seed: int) -> bytes:
@@ -190,8 +205,13 @@ def _buyer_journeys(development: Development, users: dict) -> None:
         picks = [v for v in page.items if len(v.options) > 1][:3]
         for n, view in enumerate(picks):
             selections.choose(selection, view.item.id, view.options[1 + n % (len(view.options) - 1)].id, user)
-        if journey in ("submitted", "reopened"):
+        if journey in ("submitted", "sent", "signed"):
+            method, installments = PAYMENTS[len(name) % len(PAYMENTS)]
+            contracts.choose_payment(selection, method, installments, user)
+        if journey in ("submitted", "reopened", "sent", "signed"):
             selections.submit(selection, selection.revision, user)
+        if journey in ("sent", "signed"):
+            _signature(selection, users["personalizacao@demo.portal"], journey == "signed")
         if journey == "reopened":
             selections.reopen(selection, users["personalizacao@demo.portal"], "Compradora pediu para trocar o piso")
     # João (the demo buyer) starts with a draft of one choice, so his page shows a running total.
@@ -202,6 +222,30 @@ def _buyer_journeys(development: Development, users: dict) -> None:
     if joao is not None and selection.status == "not_started":
         view = next(v for v in selections.unit_page(unit, joao).items if len(v.options) > 2)
         selections.choose(selection, view.item.id, view.options[2].id, joao)
+
+
+def _signature(selection, staff, sign: bool) -> None:
+    """Render the contract now (the worker would) and send it for signature; `sign`: every signer signs
+    (buyers, then the company) and the sealed PDF is stored, as the built-in e-signature leaves it."""
+    from portal.personalize.esign import builtin, services as esign
+    contract = contracts.current_contract(selection.id)
+    contracts.render_contract(contract.id)  # commits, like the job
+    db.session.refresh(contract)
+    envelope = esign.send_contract(contract, staff, provider="builtin")
+    if sign:
+        for signer in sorted(envelope.signers, key=lambda s: s.position):
+            esign.record_signature(signer, ip="127.0.0.1", user_agent="Demonstração", channel="email")
+        builtin.finalize(envelope.id)
+
+
+def _waiting_buyers(development: Development) -> None:
+    towers = sorted(development.towers, key=lambda t: t.name)
+    for name, email, phone, (tower_pos, unit_pos) in WAITING:
+        tower = towers[min(tower_pos, len(towers) - 1)]
+        units = db.session.execute(select(Unit).where(Unit.tower_id == tower.id).order_by(Unit.number)).scalars().all()
+        unit = units[min(unit_pos, len(units) - 1)]
+        buyers.register_buyer({"name": name, "email": email, "phone": phone}, [unit])
+        selections.ensure_selection(unit)
 
 
 def _contract_setup(development: Development, staff) -> None:
@@ -231,6 +275,8 @@ def load_demo(users: dict) -> None:
     db.session.flush()
     for development in db.session.execute(select(Development).where(Development.slug == "jardim-das-acacias")).scalars():
         _buyer_journeys(development, users)
+    for development in db.session.execute(select(Development).where(Development.slug == "mirante-do-parque")).scalars():
+        _waiting_buyers(development)
     _reminder_rule()
     from portal.personalize.services.appointments import load_demo_slots
     load_demo_slots()

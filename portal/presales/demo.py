@@ -3,7 +3,7 @@ from sqlalchemy import select
 
 from portal.automation.models import Rule
 from portal.extensions import db
-from portal.presales.models import Channel, LossReason, Media, Pipeline, Queue, QueueMember, Stage
+from portal.presales.models import Channel, Lead, LossReason, Media, Pipeline, Queue, QueueMember, Stage
 
 CHANNELS = [("Site", "site", False), ("API", "api", False), ("Portal do cliente", "portal", False),
             ("E-mail", "email", True), ("RD Station", "rdstation", True), ("Manual", "manual", False),
@@ -80,6 +80,8 @@ def load_demo(users: dict) -> None:
         q.members = [QueueMember(user_id=users["sdr@demo.portal"].id)]
         db.session.add(q)
     db.session.flush()
+    from portal.presales.demo_volume import load_volume
+    load_volume(users)  # the quarter behind; the samples below are today's, through intake and the roulette
     samples = [("Fernanda Rocha", "fernanda.rocha@exemplo.com.br", "11987650001", "site", "google"),
                ("Ricardo Nunes", "ricardo.nunes@exemplo.com.br", "11987650002", "rdstation", "instagram"),
                ("Juliana Prado", "juliana.prado@exemplo.com.br", "11987650003", "whatsapp", "indicacao"),
@@ -87,5 +89,7 @@ def load_demo(users: dict) -> None:
                ("Camila Duarte", "camila.duarte@exemplo.com.br", "11987650005", "manual", "outdoor"),
                ("André Batista", "andre.batista@exemplo.com.br", "11987650006", "api", "portal-imobiliario")]
     for i, (name, email, phone, channel, media) in enumerate(samples):
+        if _get(Lead, email=email) is not None:
+            continue  # a second run would record a re-entry on it
         intake({"name": name, "email": email, "phone": phone, "development": devs[i % len(devs)].slug,
                 "channel": channel, "media": media, "message": "Gostaria de mais informações."})
