@@ -11,6 +11,7 @@ from portal.accounts.models import User
 from portal.accounts.scope import criteria, scoped
 from portal.automation.models import Task
 from portal.cs.models import GRADES, PHASES, SEGMENTS, Account, Touchpoint, local_today, midnight_of
+from portal.dbtypes import utcnow
 from portal.extensions import db
 
 PAGE_SIZE = 50
@@ -173,13 +174,17 @@ def work_list(user, csm_id: int | None = None, today: date | None = None, limit:
                                                                         Task.subject_id == Account.id))
                                .where(*task_scope, Task.done_at.is_(None))
                                .options(selectinload(Task.assignee))
-                               .order_by(Task.created_at.desc(), Task.id.desc()).limit(limit)).all()
+                               # tasks with a deadline first, the most overdue on top (like the contacts above)
+                               .order_by(Task.due_at.is_(None), Task.due_at, Task.created_at.desc(), Task.id.desc())
+                               .limit(limit)).all()
     counts = {
         "overdue": sum(1 for i in items if i.status == "overdue"),
         "today": sum(1 for i in items if i.status == "today"),
         "soon": sum(1 for i in items if i.status == "soon"),
         "alerts": db.session.scalar(select(func.count(Task.id)).where(*task_scope, Task.done_at.is_(None),
                                                                        Task.subject_type == "account")),
+        "overdue_alerts": db.session.scalar(select(func.count(Task.id)).where(
+            *task_scope, Task.done_at.is_(None), Task.subject_type == "account", Task.due_at < utcnow())),
         "overdue_follow_ups": db.session.scalar(select(func.count(Account.id)).where(
             *scope, Account.next_follow_up_at < start_of_today)),
     }
