@@ -152,6 +152,12 @@ class PreviewRow:
         names = {c.name for c in columns}
         return [msg for col, msg in self.errors.items() if col not in names]
 
+    def labelled_errors(self, columns) -> list[tuple[str | None, str]]:
+        """Every error of the row with the label of its column (None for the row as a whole), so the preview
+        shows why a row fails in one place instead of in a column far to the right."""
+        labels = {c.name: c.label for c in columns}
+        return [(labels.get(col), msg) for col, msg in self.errors.items()]
+
 
 @dataclass
 class Preview:
