@@ -40,9 +40,10 @@ ROLES = {                # one demo login per role; co-buyers and the second man
 SKIP_PATHS = re.compile(r"^/(static|logout)\b|\.(png|jpe?g|svg|ico|webmanifest)$")
 
 # One pass over the rendered page; returns what a person would see as broken.
-PAGE_CHECKS = r"""() => {
+PAGE_CHECKS = r"""(vw) => {
   const out = [];
-  const vw = window.innerWidth;
+  // The configured width, not innerWidth: a phone (is_mobile) widens its layout viewport to fit content.
+  if (window.innerWidth > vw) out.push(`layout viewport widened to ${window.innerWidth}px by content wider than ${vw}px`);
   const desktop = vw >= 1024;
   const doc = document.documentElement;
   if (doc.scrollWidth > vw + 1) out.push(`document scrolls sideways: ${doc.scrollWidth}px > ${vw}px`);
@@ -207,13 +208,13 @@ def crawl(browser, base, role, email, viewport):
         ctype = (response.headers.get("content-type", "") if response else "")
         if "text/html" not in ctype:
             continue
-        result = page.evaluate(PAGE_CHECKS)
+        result = page.evaluate(PAGE_CHECKS, VIEWPORTS[viewport]["width"])
         problems += result["problems"] + raw_text_findings(result["text"]) + list(console)
         for v in axe.run(page).response["violations"]:
             if v["impact"] in ("serious", "critical"):
                 targets = ", ".join(str(n["target"]) for n in v["nodes"][:3])
                 problems.append(f"axe {v['impact']} {v['id']}: {v['help']} ({len(v['nodes'])}× e.g. {targets})")
-        slug = re.sub(r"[^\w]+", "_", shape(url)).strip("_") or "home"
+        slug = re.sub(r"[^\w]+", "_", shape(url).replace("#", "id").replace("~", "token")).strip("_") or "home"
         shot = f"{role}-{slug}-{viewport}.png"
         page.screenshot(path=str(CRAWL_DIR / shot), full_page=True)
         visited.append({"url": url, "shape": shape(url), "shot": shot, "title": page.title()})
