@@ -43,7 +43,7 @@ ACCOUNTS = [
     ("Imobiliária Casa Nova", 45, "850,00", 1, False, 2, "ongoing", 60, "csm", "none"),
     ("Gráfica Impressão Viva", 70, "1.100,00", 1, True, 2, "ongoing", 180, "lider", "none"),
 ]
-HISTORY_DAYS = 150  # usage and weekly health this far back, so the charts show months, not a fortnight
+HISTORY_DAYS = 120  # usage and weekly health this far back, so the charts show months, not a fortnight
 # account, kind, days ago, MRR lost (None: all of it), reason, what happened, signals, what changes
 CHURNS = [
     ("Supermercados Bom Preço", "cancellation", 128, None, "Decisão top-down",
@@ -138,9 +138,10 @@ def load_demo(users):
     _usage(created, today, rng)
     # weekly scores for the months behind, daily for the last five weeks; each day scores the accounts that
     # were clients by then
-    for back in [*range(HISTORY_DAYS - 3, 35, -7), *range(35, -1, -1)]:
+    starts = {a.id: local_date(a.created_at) for a, _ in created}  # read once: recompute expires every object
+    for back in [*range(HISTORY_DAYS - 1, 35, -7), *range(35, -1, -1)]:
         day = today - timedelta(days=back)
-        ids = [a.id for a, _ in created if local_date(a.created_at) <= day]
+        ids = [account_id for account_id, start in starts.items() if start <= day]
         if ids:
             health.recompute(day, account_ids=ids)
     flagged = next(a for a, _ in created if a.name == "Distribuidora Pampa")

@@ -193,7 +193,7 @@ def _reminder_rule() -> None:
 
 def _buyer_journeys(development: Development, users: dict) -> None:
     towers = sorted(development.towers, key=lambda t: t.name)
-    for name, email, phone, cpf, (tower_pos, unit_pos), journey in BUYERS:
+    for k, (name, email, phone, cpf, (tower_pos, unit_pos), journey) in enumerate(BUYERS):
         tower = towers[min(tower_pos, len(towers) - 1)]
         units = db.session.execute(select(Unit).where(Unit.tower_id == tower.id).order_by(Unit.number)).scalars().all()
         unit = units[min(unit_pos, len(units) - 1)]
@@ -202,9 +202,10 @@ def _buyer_journeys(development: Development, users: dict) -> None:
         if journey == "none" or selection.status != "not_started":
             continue
         page = selections.unit_page(unit, user)
-        picks = [v for v in page.items if len(v.options) > 1][:3]
+        choosable = [v for v in page.items if len(v.options) > 1]
+        picks = (choosable[k % len(choosable):] + choosable[:k % len(choosable)])[:2 + k % 3]  # tastes differ
         for n, view in enumerate(picks):
-            selections.choose(selection, view.item.id, view.options[1 + n % (len(view.options) - 1)].id, user)
+            selections.choose(selection, view.item.id, view.options[1 + (n + k) % (len(view.options) - 1)].id, user)
         if journey in ("submitted", "sent", "signed"):
             method, installments = PAYMENTS[len(name) % len(PAYMENTS)]
             contracts.choose_payment(selection, method, installments, user)

@@ -130,7 +130,7 @@ def test_buyers_are_in_every_state_and_cs_accounts_have_months_of_history(demo):
     assert {"sent", "signed"} <= set(db.session.execute(select(Envelope.status)).scalars())
     assert db.session.scalar(select(func.count()).select_from(Selection)) >= 15
     days = db.session.execute(select(func.min(HealthScore.day), func.max(HealthScore.day))).one()
-    assert (days[1] - days[0]).days >= 120
+    assert (days[1] - days[0]).days >= 110  # months, not the last five weeks
     churns = db.session.execute(select(Churn)).scalars().all()
     assert {c.kind for c in churns} == {"cancellation", "non_renewal", "downgrade"}
     assert len({c.churn_date.replace(day=1) for c in churns}) >= 3
