@@ -249,7 +249,7 @@ def test_bell_shows_unread_count(client, login_as):
 
 
 @pytest.mark.parametrize("body,message", [("Olá {{ contato.nome }", "Erro de sintaxe na linha 1"),
-                                          ("Olá {{ user.senha }}", "Campo desconhecido")])
+                                          ("Olá {{ user.senha }}", "O campo {{ user.senha }} não existe")])
 def test_rule_with_bad_template_is_refused_on_save_with_the_reason(client, login_as, body, message):
     login_as(make_user("admin"))
     r = client.post("/automacao/regras/nova", data={

@@ -58,7 +58,7 @@ def test_template_syntax_error_is_shown_on_save_and_nothing_is_stored(world, cli
     assert "Erro de sintaxe na linha 1" in r.get_data(as_text=True)
     r = client.post(f"/personalizacao/empreendimentos/{d.id}/contrato",
                     data={"body": "<p>{{ unidade.andar }}</p>", "action": "save"})
-    assert r.status_code == 422 and "Campo desconhecido" in r.get_data(as_text=True)
+    assert r.status_code == 422 and "O campo {{ unidade.andar }} não existe" in r.get_data(as_text=True)
     assert db.session.execute(select(ContractTemplate)).first() is None
 
 
