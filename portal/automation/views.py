@@ -267,7 +267,8 @@ def optouts():
             flash("Descadastro registrado: o contato não receberá mais mensagens neste canal.", "success")
             return redirect(url_for("automation.optouts"))
     rows = db.session.execute(select(OptOut).order_by(OptOut.created_at.desc()).limit(500)).scalars().all()
-    return render_template("automation/optouts.html", form=form, rows=rows), status
+    from portal.automation.models import CHANNELS
+    return render_template("automation/optouts.html", form=form, rows=rows, channels=CHANNELS), status
 
 
 @bp.route("/descadastrar/<token>", methods=["GET", "POST"])
