@@ -92,7 +92,11 @@ def _add_missing_records():
     for account in db.session.execute(select(Account).order_by(Account.id).limit(3)).scalars():
         db.session.add(Churn(account_id=account.id, kind="cancellation", churn_date=now.date(), mrr_lost_cents=1000,
                              reason_id=reason.id, csm_id=account.csm_id, segment=account.segment or "smb"))
+    enveloped = set(db.session.execute(select(Envelope.selection_id)).scalars())
     for contract in db.session.execute(select(Contract).order_by(Contract.id)).scalars():
+        if contract.selection_id in enveloped:  # the demo sent it for signature already: one valid envelope a unit
+            continue
+        enveloped.add(contract.selection_id)
         envelope = Envelope(contract_id=contract.id, selection_id=contract.selection_id,
                             development_id=contract.development_id, status="sent")
         db.session.add_all([envelope, Signer(envelope=envelope, role="buyer", name="Comprador", locked_at=now)])

@@ -63,7 +63,8 @@ def _targets():
     item = first(select(Item).join(ItemTypology).where(ItemTypology.typology_id == unit.typology_id,
                                                        Item.development_id == dev.id).order_by(Item.id))
     option = first(select(Option).where(Option.item_id == item.id).order_by(Option.id))
-    narrative = first(select(Narrative).where(Narrative.body != "").order_by(Narrative.id))
+    # the newest lead's: the lists and the board show the latest leads first (the demo has a quarter of them)
+    narrative = first(select(Narrative).where(Narrative.body != "").order_by(Narrative.id.desc()))
     lead = db.session.get(Lead, narrative.lead_id)
     question = first(select(BuyerQuestion).order_by(BuyerQuestion.id))
     message = first(select(QuestionMessage).where(QuestionMessage.question_id == question.id))
