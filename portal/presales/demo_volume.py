@@ -139,7 +139,8 @@ def _created_at(rng: random.Random, now: datetime) -> datetime:
     random numbers does not depend on the clock."""
     tz = local_tz()
     r, ramp, sunday = rng.random(), rng.random(), rng.random()
-    hour, minute, back = rng.choice([8, 9, 10, 10, 11, 12, 14, 15, 16, 17, 19, 20, 21]), rng.randint(0, 59), rng.randint(20, 400)
+    hour = rng.choice([8, 9, 10, 10, 11, 12, 14, 15, 16, 17, 19, 20, 21])
+    minute, back = rng.randint(0, 59), rng.randint(20, 400)
     days_ago = min(DAYS - 1, int(DAYS * (r if ramp < .5 else 1 - r ** .5)))
     day = now.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=days_ago)
     if day.weekday() == 6 and sunday < .6:
@@ -149,10 +150,11 @@ def _created_at(rng: random.Random, now: datetime) -> datetime:
 
 
 class Simulation:
-    def __init__(self, users: dict, now: datetime):
+    def __init__(self, users: dict, now: datetime, pipeline):
         self.rng, self.now = random.Random(SEED), now
-        self.pipeline = default_pipeline()
+        self.pipeline = pipeline
         self.stages = {s.name: s for s in self.pipeline.stages}
+        self.stages_by_id = {s.id: s for s in self.pipeline.stages}
         self.won = next(s for s in self.pipeline.stages if s.is_won)
         self.lost = next(s for s in self.pipeline.stages if s.is_lost)
         self.channels = {c.slug: c for c in db.session.execute(select(Channel)).scalars()}
@@ -234,7 +236,8 @@ class Simulation:
             who["email"] = None
         elif channel_slug == "email" and rng.random() < .4:
             who["phone"] = None
-        typ = rng.choice(development.typologies).name.lower() if development and development.typologies else "apartamento"
+        typologies = development.typologies if development else []
+        typ = rng.choice(typologies).name.lower() if typologies else "apartamento"
         message = rng.choice(MESSAGES).format(typ=typ)
         created = _created_at(rng, self.now)
         sdr_first = channel.sdr_first
@@ -324,8 +327,9 @@ class Simulation:
     def handover(self, plan: Plan, at: datetime, sdr, stage, development):
         self.qualify(plan)
         self.move(plan, stage, at, sdr)
-        self.narrative(plan, "qualification", at, f"Qualificado por {sdr.name} (nota {plan.row['qualification_score']}) "
-                       "e enviado aos corretores", sdr, score=plan.row["qualification_score"])
+        score = plan.row["qualification_score"]
+        self.narrative(plan, "qualification", at, f"Qualificado por {sdr.name} (nota {score}) e enviado aos corretores",
+                       sdr, score=score)
         broker = self.broker(development)
         at = at + timedelta(minutes=self.rng.randint(1, 5))
         self.assign(plan, broker, at, stage, "roleta de corretores")
@@ -395,12 +399,15 @@ class Simulation:
 
 def load_volume(users: dict) -> int:
     """Add the quarter's leads that are not there yet; returns how many were added."""
-    now = utcnow()
-    sim = Simulation(users, now)
+    pipeline = default_pipeline()
+    names = {s.name for s in pipeline.stages} if pipeline else set()
+    if not set(FLOW) <= names or not any(s.is_won for s in pipeline.stages) or not any(
+            s.is_lost for s in pipeline.stages):
+        return 0  # the quarter walks the standard funnel; a funnel an admin has reshaped is left alone
+    sim = Simulation(users, utcnow(), pipeline)
     _join_queues(sim.staff)
-    if sim.pipeline is None or not sim.developments:
+    if not sim.developments:
         return 0
-    sim.stages_by_id = {s.id: s for s in sim.pipeline.stages}
     plans = [sim.lead(i + 1) for i in range(LEADS)]
     for plan in plans:
         sim.finish(plan)
