@@ -85,6 +85,15 @@ def register_subject(subject: SubjectType) -> SubjectType:
     return subject
 
 
+_PARTICIPLES = {"created": "criad", "updated": "alterad", "deleted": "excluíd", "deactivated": "desativad"}
+
+
+def lifecycle_labels(prefix: str, noun: str, feminine: bool = False,
+                     verbs: tuple = ("created", "updated", "deleted")) -> dict[str, str]:
+    """("tower", "Torre", feminine=True) → {"tower.created": "Torre criada", "tower.updated": "Torre alterada"…}"""
+    return {f"{prefix}.{verb}": f"{noun} {_PARTICIPLES[verb]}{'a' if feminine else 'o'}" for verb in verbs}
+
+
 def register_audit_actions(actions: dict[str, str], records: dict[str, RecordType | str] | None = None,
                            details: dict[str, str] | None = None,
                            formats: dict[str, dict[str, dict | str | tuple]] | None = None,

@@ -1,5 +1,5 @@
 """pt-BR names of what personalization writes to the audit log (shown on Auditoria; see automation.subjects)."""
-from portal.automation.subjects import RecordType, register_audit_actions
+from portal.automation.subjects import RecordType, lifecycle_labels, register_audit_actions
 from portal.personalize.contracts import PAYMENT_METHODS
 from portal.personalize.models import BASES
 from portal.web.filters import datetime_br
@@ -11,14 +11,12 @@ def _unit(unit) -> str:
     return f"{unit.development.name} — {unit.tower.name} {unit.number}" if unit is not None else ""
 
 
-def _crud(prefix: str, noun: str, gender: str = "o") -> dict[str, str]:
-    return {f"{prefix}.created": f"{noun} criad{gender}", f"{prefix}.updated": f"{noun} alterad{gender}",
-            f"{prefix}.deleted": f"{noun} excluíd{gender}"}
-
 
 register_audit_actions(
-    {**_crud("window", "Janela de personalização", "a"), **_crud("finish_category", "Categoria do catálogo", "a"),
-     **_crud("finish_item", "Item do catálogo"), **_crud("finish_option", "Opção de acabamento", "a"),
+    {**lifecycle_labels("window", "Janela de personalização", True),
+     **lifecycle_labels("finish_category", "Categoria do catálogo", True),
+     **lifecycle_labels("finish_item", "Item do catálogo"),
+     **lifecycle_labels("finish_option", "Opção de acabamento", True),
      "finish_item.retired": "Item do catálogo retirado", "finish_item.restored": "Item do catálogo reativado",
      "finish_option.retired": "Opção de acabamento retirada",
      "finish_option.restored": "Opção de acabamento reativada",
@@ -60,7 +58,8 @@ register_audit_actions(
              "ContractTemplate": RecordType("Modelo de contrato", title=lambda t: f"versão {t.version}",
                                             url=lambda t: f"{P}/empreendimentos/{t.development_id}/contrato"),
              "Contract": RecordType("Contrato", title=lambda c: _unit(c.selection.unit) if c.selection else "",
-                                    url=lambda c: f"{P}/unidades/{c.selection.unit_id}/contrato" if c.selection else None),
+                                    url=lambda c: f"{P}/unidades/{c.selection.unit_id}/contrato"
+                                    if c.selection else None),
              "BuyerProfileField": RecordType("Campo do cadastro de compradores", title=lambda f: f.label,
                                              url=lambda f: f"{P}/compradores/campos")},
     details={"opens_at": "Abre em", "closes_at": "Fecha em", "unit_id": "Unidade", "slot_id": "Horário",

@@ -1,18 +1,13 @@
 """pt-BR names of what pre-sales writes to the audit log (shown on Auditoria; see automation.subjects)."""
-from portal.automation.subjects import RecordType, register_audit_actions
+from portal.automation.subjects import RecordType, lifecycle_labels, register_audit_actions
 
 CONFIG = "/pre-vendas/config/"
-
-
-def _settings_actions(prefix: str, noun: str, gender: str = "o") -> dict[str, str]:
-    """presales.services.settings audits "<prefix>.created/updated/deactivated/deleted"."""
-    return {f"{prefix}.created": f"{noun} criad{gender}", f"{prefix}.updated": f"{noun} alterad{gender}",
-            f"{prefix}.deactivated": f"{noun} desativad{gender}", f"{prefix}.deleted": f"{noun} excluíd{gender}"}
-
+SETTINGS = ("created", "updated", "deactivated", "deleted")  # what presales.services.settings audits
 
 register_audit_actions(
-    {**_settings_actions("channel", "Canal"), **_settings_actions("media", "Mídia", "a"),
-     **_settings_actions("loss_reason", "Motivo de perda"), **_settings_actions("custom_field", "Campo personalizado"),
+    {**lifecycle_labels("channel", "Canal", verbs=SETTINGS), **lifecycle_labels("media", "Mídia", True, SETTINGS),
+     **lifecycle_labels("loss_reason", "Motivo de perda", verbs=SETTINGS),
+     **lifecycle_labels("custom_field", "Campo personalizado", verbs=SETTINGS),
      "custom_field.moved": "Campo personalizado reordenado",
      "pipeline.updated": "Funil alterado", "pipeline.deleted": "Funil excluído",
      "pipeline.stages_reordered": "Etapas do funil reordenadas", "stage.deleted": "Etapa excluída",

@@ -1,16 +1,11 @@
 """pt-BR names of what the real-estate catalog writes to the audit log (shown on Auditoria)."""
-from portal.automation.subjects import RecordType, register_audit_actions
+from portal.automation.subjects import RecordType, lifecycle_labels, register_audit_actions
 from portal.realestate.models import DEVELOPMENT_STATUSES, UNIT_STATUSES
 
-
-def _crud(prefix: str, noun: str, gender: str = "o") -> dict[str, str]:
-    return {f"{prefix}.created": f"{noun} criad{gender}", f"{prefix}.updated": f"{noun} alterad{gender}",
-            f"{prefix}.deleted": f"{noun} excluíd{gender}"}
-
-
 register_audit_actions(
-    {**_crud("development", "Empreendimento"), **_crud("tower", "Torre", "a"), **_crud("typology", "Tipologia", "a"),
-     **_crud("unit", "Unidade", "a"), "units.imported": "Unidades importadas (CSV)"},
+    {**lifecycle_labels("development", "Empreendimento"), **lifecycle_labels("tower", "Torre", True),
+     **lifecycle_labels("typology", "Tipologia", True), **lifecycle_labels("unit", "Unidade", True),
+     "units.imported": "Unidades importadas (CSV)"},
     records={"Development": RecordType("Empreendimento", url=lambda d: f"/empreendimentos/{d.id}"),
              "Tower": RecordType("Torre", url=lambda t: f"/empreendimentos/{t.development_id}"),
              "Typology": RecordType("Tipologia", url=lambda t: f"/empreendimentos/{t.development_id}")},
