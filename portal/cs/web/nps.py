@@ -1,7 +1,9 @@
 """NPS screens: the public survey page (signed single-use expiring link, no login), the NPS report per period,
 segment, CSM and product, closing a detractor's follow-up with the response note and action plan, the
 CSM's topic tags on negative answers, the most negative topics with drill-down, and the topic list."""
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+
+from babel.dates import format_date
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -64,6 +66,18 @@ def _period() -> tuple[str, datetime | None, datetime | None]:
     return _month_bounds(request.args.get("periodo"))
 
 
+def _month_choices(chosen: str, count: int = 24) -> list[tuple[str, str]]:
+    """The last `count` months as ("2026-12", "dezembro de 2026"): a select reads the same in every browser, where
+    an <input type=month> shows the browser's own language ("December 2026")."""
+    first, out = local_today().replace(day=1), []
+    for _ in range(count):
+        out.append((first.strftime("%Y-%m"), format_date(first, "MMMM 'de' y", locale="pt_BR")))
+        first = (first - timedelta(days=1)).replace(day=1)
+    if chosen and chosen not in dict(out):  # an older month typed into the address stays selected
+        out.append((chosen, format_date(date.fromisoformat(chosen + "-01"), "MMMM 'de' y", locale="pt_BR")))
+    return out
+
+
 @bp.route("/nps")
 @roles_required(*CS_ROLES)
 def nps_report():
@@ -74,7 +88,8 @@ def nps_report():
     return render_template("cs/nps/report.html", d=data, month=month, periodo=month or "tudo",
                            topics=nps_topics.most_negative(current_user, start, end),
                            untagged=nps_topics.untagged_count(current_user, start, end),
-                           rate=surveys.response_rate(accounts, start, end), rule=rule)
+                           rate=surveys.response_rate(accounts, start, end), rule=rule,
+                           month_choices=_month_choices(month))
 
 
 @bp.route("/nps/topicos/<int:topic_id>")
