@@ -13,5 +13,6 @@ register_audit_actions(
              "floor": "Andar", "private_area_m2": "Área privativa (m²)", "typology_id": "Tipologia"},
     # unit.updated carries the status change as [before, after]
     refs={"development_id": "Development", "tower_id": "Tower", "typology_id": "Typology"},
-    formats={"unit.updated": {"status": ("change", UNIT_STATUSES)}, "development.updated": {"status": DEVELOPMENT_STATUSES}},
+    formats={"unit.updated": {"status": ("change", UNIT_STATUSES)},
+             "development.updated": {"status": DEVELOPMENT_STATUSES}},
 )
