@@ -7,8 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.dbtypes import UTCDateTime, utcnow
 from portal.extensions import db
-
-SCORES = {1: "Muito insatisfeito", 2: "Insatisfeito", 3: "Neutro", 4: "Satisfeito", 5: "Muito satisfeito"}
+from portal.surveys import SCORES
 
 
 class SatisfactionSurvey(db.Model):

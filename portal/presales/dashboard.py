@@ -89,6 +89,13 @@ def linked_bars(labels: list[str], series: dict[str, list[float]], hrefs: list[s
                           for i, (label, href) in enumerate(zip(names or labels, hrefs))])
 
 
+def survey_chart(survey: dict, *, width: int = 340) -> Markup:
+    """The 1..5 answers of the satisfaction survey, one bar per score (the dashboard and the Feedback report)."""
+    from portal.surveys import SCORES
+    return hbar_chart([(f"{n} · {label}", survey["distribution"][n], None) for n, label in reversed(SCORES.items())],
+                      title="Respostas da pesquisa de satisfação", width=width, color=PALETTE[1])
+
+
 # --- links ------------------------------------------------------------------------------------------------------
 
 def safe_url(endpoint: str, **values) -> str | None:
@@ -168,6 +175,7 @@ def build(m: metrics.Metrics, user) -> dict:
                                          "Reunião": PALETTE[5]}) if m.schedule_count() else None,
         "loss": hbar_chart(_top(m.loss_reasons, lambda s: links.leads(status="lost", loss_reason=s.id)),
                            title="Motivos de perda", color="#dc2626") if m.loss_reasons else None,
+        "survey": survey_chart(m.survey) if m.survey["answered"] else None,
     }
     reps = m.service_rows(with_minutes=False)[0] if leader else []
     count, value = m.negotiation_totals

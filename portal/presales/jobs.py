@@ -15,3 +15,13 @@ def sla_sweep():
     """Breached first-response and stage clocks → lead.sla_breached, once each."""
     from portal.presales.services.sla import sweep
     return sweep()
+
+
+@periodic(cron="25 * * * *", queue_name="low")
+def seed_survey_rule() -> dict:
+    """Hourly: the satisfaction-survey rule appears on a fresh install without a manual step (seeded once)."""
+    from portal.extensions import db
+    from portal.presales.services.surveys import ensure_default_rules
+    created = ensure_default_rules()
+    db.session.commit()
+    return {"created": created}

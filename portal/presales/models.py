@@ -2,7 +2,7 @@
 and the lead with its narratives, offers and duplicate keys."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.dbtypes import JSONType, TimestampMixin, UTCDateTime, utcnow
@@ -231,6 +231,13 @@ class Lead(TimestampMixin, db.Model):
         return max(0, (utcnow() - since).days)
 
     @property
+    def survey_link(self) -> str:
+        """Rule field: the satisfaction-survey link, issued only when a message prints it (services.surveys)."""
+        from portal.presales.services.surveys import link_for_lead
+        from portal.surveys import LazyLink
+        return LazyLink(lambda: link_for_lead(self))
+
+    @property
     def schedule_late(self) -> bool:
         return self.next_scheduled_at is not None and self.next_scheduled_at < utcnow()
 
@@ -353,3 +360,28 @@ class InboundEvent(db.Model):
     source: Mapped[str] = mapped_column(String(40))
     event_id: Mapped[str] = mapped_column(String(120))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LeadSurvey(db.Model):
+    """Satisfaction with the pre-sales service, asked once per lead after the hand-off to sales (seeded rule on
+    "lead.handed_off" renders `lead.survey_link`); answered through a signed link (portal.surveys)."""
+    __tablename__ = "lead_surveys"
+    __scope__ = ("owner", "owner_id")
+    __table_args__ = (CheckConstraint("score IS NULL OR (score >= 1 AND score <= 5)", name="ck_lead_survey_score"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), unique=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    nonce: Mapped[str] = mapped_column(String(64), unique=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    score: Mapped[int | None] = mapped_column()
+    comment: Mapped[str] = mapped_column(Text, default="", server_default="")
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+    lead: Mapped[Lead] = relationship()
+    owner = relationship("User")
+
+    @property
+    def score_label(self) -> str:
+        from portal.surveys import SCORES
+        return SCORES.get(self.score, "")

@@ -279,3 +279,11 @@ def api_client_revoke(client_id):
     db.session.commit()
     flash(f"Token de “{client.name}” revogado: os pedidos com ele passam a receber 401.", "success")
     return redirect(url_for(".api_clients"))
+
+
+@bp.route("/pre-vendas/pesquisa/<token>", methods=["GET", "POST"])
+def survey(token):
+    """The lead's satisfaction survey (signed single-use expiring link, no login, made for a phone)."""
+    from portal.presales.services import surveys
+    from portal.surveys import survey_page
+    return survey_page(token, surveys.link_state, surveys.answer, "presales/public/survey.html")

@@ -1,5 +1,6 @@
 """The three standard pre-sales reports (PDF/CSV through portal.reports), read from portal.presales.metrics
 so the PDF holds the same numbers as the dashboard for the same period and filters."""
+from markupsafe import Markup
 from wtforms.fields import DateField, SelectField
 from wtforms.validators import Optional
 
@@ -126,8 +127,8 @@ class CustomerFeedback(PresalesReport):
     key = "presales.feedback"
     title = "Feedback do cliente"
     description = ("Motivos de perda dos leads que entraram no período, com quantidade e participação, e as últimas "
-                   "anotações feitas ao marcar a perda. A pré-venda ainda não tem pesquisa de satisfação: não há "
-                   "respostas de pesquisa para mostrar.")
+                   "anotações feitas ao marcar a perda; e a pesquisa de satisfação com a pré-venda enviada no "
+                   "período (após o envio ao time de vendas): enviadas, respondidas, nota média e notas de 1 a 5.")
     template = "presales/dashboard_feedback_pdf.html"
     columns = [
         Column("reason", "Motivo da perda", width="60%"),
@@ -137,6 +138,8 @@ class CustomerFeedback(PresalesReport):
 
     def rows(self, user, params):
         m = self.metrics(user, params)
+        # summary() and chart() get the params but not the user: the survey figures (scoped) ride along.
+        params["_survey"] = m.survey
         notes = m.loss_notes()
         for s in m.loss_reasons:
             yield {"reason": s.label, "count": s.count, "share": s.share, "notes": notes.get(s.id, []),
@@ -149,14 +152,24 @@ class CustomerFeedback(PresalesReport):
         if cohort:
             out.insert(0, ("Leads que entraram", filters.number(cohort)))
             out.append(("Perdidos / entraram", _pct(100 * lost / cohort)))
+        survey = params.get("_survey")
+        if survey:
+            out += [("Pesquisas enviadas", filters.number(survey["sent"])),
+                    ("Respondidas", filters.number(survey["answered"])),
+                    ("Nota média",
+                     "—" if survey["average"] is None else filters.number(survey["average"], 1))]
         return out
 
     def chart(self, rows, params):
-        if not rows:
-            return None
-        from portal.presales.dashboard import hbar_chart
-        return hbar_chart([(r["reason"], r["count"], None) for r in rows], title="Leads perdidos por motivo",
-                          width=640, color="#dc2626")
+        from portal.presales.dashboard import hbar_chart, survey_chart
+        parts = []
+        if rows:
+            parts.append(hbar_chart([(r["reason"], r["count"], None) for r in rows], title="Leads perdidos por motivo",
+                                    width=640, color="#dc2626"))
+        survey = params.get("_survey")
+        if survey and survey["answered"]:
+            parts.append(survey_chart(survey, width=640))
+        return Markup("".join(parts)) if parts else None
 
 
 # --- Atividades de pré-vendas -------------------------------------------------------------------------------------

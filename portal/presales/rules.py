@@ -11,7 +11,10 @@ register_subject(SubjectType(
             "qualification_score": "Nota de qualificação", "loss_reason.name": "Motivo de perda",
             "created_at": "Criado em", "assigned_at": "Atribuído em", "first_response_due": "Prazo da 1ª resposta",
             "first_response_at": "1ª resposta em", "last_contact_at": "Último contato",
-            "stage_entered_at": "Entrou na etapa em"},
+            "stage_entered_at": "Entrou na etapa em",
+            "survey_link": "Link da pesquisa de satisfação (um por lead, responde sem login)"},
+    # Printing the survey link issues the lead's survey: never for webhooks (services/surveys.py).
+    link_fields=("survey_link",),
     date_fields={"created_at": "Criado em", "assigned_at": "Atribuído em",
                  "first_response_due": "Prazo da 1ª resposta", "last_contact_at": "Último contato",
                  "stage_entered_at": "Entrou na etapa em"},
@@ -42,6 +45,7 @@ EVENTS = [
     ("lead.won", "Lead ganho", {}),
     ("lead.sla_breached", "SLA estourado",
      {"kind": "Prazo estourado (código: first_response, stage)", "due": "Prazo", "stage": "Etapa"}),
+    ("lead.survey_answered", "Pesquisa de satisfação respondida", {"score": "Nota (1 a 5)"}),
 ]
 for event_type, label, payload in EVENTS:
     register_event(event_type, "lead", label, payload)

@@ -277,18 +277,19 @@ def test_service_report_csv(story, client, login_as, run_jobs):
     assert lines[1:] == ["Zona Sul;Bruna Corretora;2;2;1;1;0;50,0;50,0;50,0", ";Total;2;2;1;1;0;50,0;50,0;50,0"]
 
 
-def test_feedback_report_has_loss_reasons_notes_and_says_there_is_no_survey(story, client, login_as, run_jobs):
+def test_feedback_report_has_loss_reasons_notes_and_the_survey_figures(story, client, login_as, run_jobs):
     login_as(story["head"])
     with time_machine.travel(at(NOW), tick=True):
         page = client.get("/relatorios/presales.feedback").get_data(as_text=True)
-        assert "não tem pesquisa de satisfação" in page
+        assert "pesquisa de satisfação com a pré-venda" in page
         r = run_report(client, run_jobs, "presales.feedback", **MARCH)
         csv_r = run_report(client, run_jobs, "presales.feedback", fmt="csv", **MARCH)
     text = pdf_text(r.data)
     assert re.search(r"Fora do orçamento\s+1\s+100,0 %", text)
     assert "Achou caro demais para a renda" in text and story["c"].number in text
-    assert "Leads que entraram" in text and "20,0 %" in text  # 1 lost of 5
-    assert "não tem pesquisa de satisfação" in text
+    assert re.search(r"Leads\s+que\s+entraram", text) and "20,0 %" in text  # 1 lost of 5
+    assert "não tem pesquisa de satisfação" not in text
+    assert re.search(r"Pesquisas\s+enviadas\s+0\s+Respondidas\s+0\s+Nota\s+média\s+—", text), text
     assert csv_r.data.decode("utf-8-sig").splitlines() == ["Motivo da perda;Leads;Participação",
                                                            "Fora do orçamento;1;100,0"]
 

@@ -8,7 +8,7 @@ UPDATE on `answered_at IS NULL`, not check-then-write). The same signed, expirin
 import secrets
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from portal import signed_links
@@ -16,11 +16,11 @@ from portal.accounts.scope import scoped
 from portal.errors import ServiceError
 from portal.dbtypes import utcnow
 from portal.extensions import db
-from portal.personalize.surveys import SCORES, SatisfactionSurvey
+from portal.personalize.surveys import SatisfactionSurvey
+from portal.surveys import parse_answer, record_answer, score_summary
 
 SALT = "personalize-survey-link"  # not the old salt: links that carried the survey id stop working
 EXPIRED = "Este link de pesquisa expirou."
-MAX_COMMENT = 2000
 LATEST_COMMENTS = 10
 
 SURVEY_RULES = {
@@ -105,22 +105,8 @@ def answer(token: str, score, comment: str = "") -> SatisfactionSurvey:
         raise ServiceError({"token": "Link de pesquisa inválido."})
     if expired and survey.answered_at is None:
         raise ServiceError({"token": EXPIRED})
-    try:
-        value = int(str(score).strip())
-    except (TypeError, ValueError):
-        value = 0
-    if value not in SCORES:
-        raise ServiceError({"score": "Escolha uma nota de 1 a 5."})
-    comment = str(comment or "").strip()
-    if len(comment) > MAX_COMMENT:
-        raise ServiceError({"comment": f"Use no máximo {MAX_COMMENT} caracteres."})
-    now = utcnow()
-    done = db.session.execute(update(SatisfactionSurvey)
-                              .where(SatisfactionSurvey.id == survey.id, SatisfactionSurvey.answered_at.is_(None))
-                              .values(score=value, comment=comment, answered_at=now)
-                              .execution_options(synchronize_session=False)).rowcount
-    db.session.refresh(survey)
-    if not done:
+    value, comment = parse_answer(score, comment)
+    if not record_answer(SatisfactionSurvey, survey, value, comment, utcnow()):
         raise ServiceError({"token": "Esta pesquisa já foi respondida. Obrigado!"})
     if survey.envelope is not None:
         from portal.automation.events import publish
@@ -137,15 +123,6 @@ def survey_summary(user, development_id: int | None = None) -> dict:
     if development_id:
         base = base.where(SatisfactionSurvey.development_id == development_id)
     ids = base.with_only_columns(SatisfactionSurvey.id)
-    sent = db.session.scalar(select(func.count()).select_from(ids.subquery())) or 0
-    rows = db.session.execute(select(SatisfactionSurvey.score, func.count(SatisfactionSurvey.id))
-                              .where(SatisfactionSurvey.id.in_(ids), SatisfactionSurvey.answered_at.is_not(None))
-                              .group_by(SatisfactionSurvey.score)).all()
-    distribution = {n: 0 for n in SCORES}
-    for score, count in rows:
-        distribution[score] = count
-    answered = sum(distribution.values())
-    average = round(sum(n * c for n, c in distribution.items()) / answered, 2) if answered else None
     latest = db.session.execute(
         select(SatisfactionSurvey, Unit, Tower, Development)
         .join(Development, Development.id == SatisfactionSurvey.development_id)
@@ -156,5 +133,4 @@ def survey_summary(user, development_id: int | None = None) -> dict:
     comments = [{"score": s.score, "comment": s.comment, "answered_at": s.answered_at, "development": d.name,
                  "unit": f"{t.name} · {u.number}" if u is not None and t is not None else ""}
                 for s, u, t, d in latest]
-    return {"sent": sent, "answered": answered, "response_rate": round(answered * 100 / sent) if sent else None,
-            "average": average, "distribution": distribution, "latest_comments": comments}
+    return {**score_summary(SatisfactionSurvey, ids), "latest_comments": comments}

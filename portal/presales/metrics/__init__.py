@@ -56,6 +56,13 @@ class Metrics:
             where.append(Lead.owner_id.in_(select(User.id).where(User.team_id.in_(team_and_below(self.team)))))
         return where
 
+    @cached_property
+    def survey(self) -> dict:
+        """Satisfaction surveys sent in the period (scope, development, team): services.surveys.summary."""
+        from portal.presales.services.surveys import summary
+        owners = select(User.id).where(User.team_id.in_(team_and_below(self.team))) if self.team else None
+        return summary(self.user, self.period.utc_start, self.period.utc_end, self.development, owners)
+
     def cohort(self) -> list:
         return self.lead_filters() + [Lead.created_at >= self.period.utc_start, Lead.created_at < self.period.utc_end]
 
