@@ -5,6 +5,8 @@ Each module keeps its own survey table (its own subject and scope); the rules of
 here, so a score means the same everywhere. The table needs `id`, `score`, `comment` and `answered_at`."""
 from sqlalchemy import func, select, update
 
+from portal import signed_links
+from portal.dbtypes import utcnow
 from portal.errors import ServiceError
 from portal.extensions import db
 
@@ -34,6 +36,28 @@ def record_answer(model, survey, value: int, comment: str, now) -> bool:
                               .execution_options(synchronize_session=False)).rowcount
     db.session.refresh(survey)
     return bool(done)
+
+
+def link_state(model, salt: str, token: str):
+    """(survey, expired) of a survey link signed with `salt`; survey None when forged, altered or unknown."""
+    nonce, expired = signed_links.loads(salt, token, signed_links.survey_max_age())
+    if nonce is None:
+        return None, False
+    survey = db.session.execute(select(model).where(model.nonce == nonce)).scalar_one_or_none()
+    return survey, expired and survey is not None
+
+
+def answer_once(model, salt: str, token: str, score, comment):
+    """Record the answer the link `token` carries, once; ServiceError (field → message) for a bad link or input."""
+    survey, expired = link_state(model, salt, token)
+    if survey is None:
+        raise ServiceError({"token": "Link de pesquisa inválido."})
+    if expired and survey.answered_at is None:
+        raise ServiceError({"token": "Este link de pesquisa expirou."})
+    value, comment = parse_answer(score, comment)
+    if not record_answer(model, survey, value, comment, utcnow()):
+        raise ServiceError({"token": "Esta pesquisa já foi respondida. Obrigado!"})
+    return survey
 
 
 def score_summary(model, ids) -> dict:

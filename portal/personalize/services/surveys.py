@@ -13,14 +13,12 @@ from sqlalchemy.exc import IntegrityError
 
 from portal import signed_links
 from portal.accounts.scope import scoped
-from portal.errors import ServiceError
 from portal.dbtypes import utcnow
 from portal.extensions import db
 from portal.personalize.surveys import SatisfactionSurvey
-from portal.surveys import parse_answer, record_answer, score_summary
+from portal.surveys import answer_once, link_state as shared_link_state, score_summary
 
 SALT = "personalize-survey-link"  # not the old salt: links that carried the survey id stop working
-EXPIRED = "Este link de pesquisa expirou."
 LATEST_COMMENTS = 10
 
 SURVEY_RULES = {
@@ -89,28 +87,16 @@ def link_for_envelope(envelope) -> str:
 
 def link_state(token: str) -> tuple[SatisfactionSurvey | None, bool]:
     """(survey, expired); survey None when the link is forged, altered or unknown."""
-    nonce, expired = signed_links.loads(SALT, token, signed_links.survey_max_age())
-    if nonce is None:
-        return None, False
-    survey = db.session.execute(select(SatisfactionSurvey).where(SatisfactionSurvey.nonce == nonce)
-                                ).scalar_one_or_none()
-    return survey, expired and survey is not None
+    return shared_link_state(SatisfactionSurvey, SALT, token)
 
 
 # ---- answering -------------------------------------------------------------------------------------
 
 def answer(token: str, score, comment: str = "") -> SatisfactionSurvey:
-    survey, expired = link_state(token)
-    if survey is None:
-        raise ServiceError({"token": "Link de pesquisa inválido."})
-    if expired and survey.answered_at is None:
-        raise ServiceError({"token": EXPIRED})
-    value, comment = parse_answer(score, comment)
-    if not record_answer(SatisfactionSurvey, survey, value, comment, utcnow()):
-        raise ServiceError({"token": "Esta pesquisa já foi respondida. Obrigado!"})
+    survey = answer_once(SatisfactionSurvey, SALT, token, score, comment)
     if survey.envelope is not None:
         from portal.automation.events import publish
-        publish("contract.survey_answered", survey.envelope, score=value)
+        publish("contract.survey_answered", survey.envelope, score=survey.score)
     return survey
 
 

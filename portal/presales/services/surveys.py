@@ -12,10 +12,9 @@ from portal import signed_links
 from portal.accounts.scope import scoped
 from portal.automation import default_rules
 from portal.dbtypes import utcnow
-from portal.errors import ServiceError
 from portal.extensions import db
 from portal.presales.models import Lead, LeadSurvey
-from portal.surveys import parse_answer, record_answer, score_summary
+from portal import surveys as shared
 
 SALT = "presales-survey-link"
 LATEST_COMMENTS = 10
@@ -72,24 +71,13 @@ def link_for_lead(lead: Lead) -> str:
 
 def link_state(token: str) -> tuple[LeadSurvey | None, bool]:
     """(survey, expired); survey None when the link is forged, altered or unknown."""
-    nonce, expired = signed_links.loads(SALT, token, signed_links.survey_max_age())
-    if nonce is None:
-        return None, False
-    survey = db.session.execute(select(LeadSurvey).where(LeadSurvey.nonce == nonce)).scalar_one_or_none()
-    return survey, expired and survey is not None
+    return shared.link_state(LeadSurvey, SALT, token)
 
 
 def answer(token: str, score, comment: str = "") -> LeadSurvey:
-    survey, expired = link_state(token)
-    if survey is None:
-        raise ServiceError({"token": "Link de pesquisa inválido."})
-    if expired and survey.answered_at is None:
-        raise ServiceError({"token": "Este link de pesquisa expirou."})
-    value, comment = parse_answer(score, comment)
-    if not record_answer(LeadSurvey, survey, value, comment, utcnow()):
-        raise ServiceError({"token": "Esta pesquisa já foi respondida. Obrigado!"})
+    survey = shared.answer_once(LeadSurvey, SALT, token, score, comment)
     from portal.automation.events import publish
-    publish("lead.survey_answered", survey.lead, score=value)
+    publish("lead.survey_answered", survey.lead, score=survey.score)
     return survey
 
 
@@ -115,4 +103,4 @@ def summary(user, utc_start: datetime | None = None, utc_end: datetime | None = 
         .order_by(LeadSurvey.answered_at.desc(), LeadSurvey.id.desc()).limit(LATEST_COMMENTS)).all()
     comments = [{"score": s.score, "comment": s.comment, "answered_at": s.answered_at, "number": lead.number,
                  "name": lead.name} for s, lead in latest]
-    return {**score_summary(LeadSurvey, ids), "latest_comments": comments}
+    return {**shared.score_summary(LeadSurvey, ids), "latest_comments": comments}
