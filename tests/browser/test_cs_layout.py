@@ -9,16 +9,18 @@ from datetime import timedelta
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from portal.cs.services import accounts as account_services
-from portal.cs.services import churn, nps, playbooks, product_lifecycle
+from portal.accounts.models import User
+from portal.cs.services import churn, nps, playbooks
 from portal.dbtypes import utcnow
 from portal.extensions import db
 from tests.browser.conftest import BROWSER
 from tests.browser.test_crawl import PAGE_CHECKS, raw_text_findings
+from tests.browser.test_cs_playbooks_browser import world as playbook_world
 from tests.browser.test_journeys import log_in
 from tests.cs.conftest import new_cnpj
-from tests.factories import make_team, make_user
 
 pytestmark = BROWSER
 
@@ -27,15 +29,8 @@ NAMES = ("Distribuidora Pampa Comércio de Alimentos", "Cooperativa Agro Campos 
 
 
 def wide_world():
-    leader = make_user("cs_leader", name="Lívia Líder")
-    team = make_team("Sucesso do Cliente", manager=leader)
-    leader.team_id = team.id
-    csm = make_user("csm", team=team, name="Caio Castro Mendes")
-    new = account_services.save_product({"name": "Plataforma Despesas"})
-    old = account_services.save_product({"name": "Despesas v1"})
-    db.session.flush()
-    product_lifecycle.save_lifecycle(old, {"legacy": "1", "successor_id": str(new.id)})
-    product_lifecycle.save_component(new, {"name": "Aprovação de despesas", "price": "1,20"})
+    leader, old = playbook_world()  # a legacy product with its successor, five banks with six-figure MRRs
+    csm = db.session.execute(select(User).where(User.role == "csm")).scalar_one()
     year_ago = utcnow() - timedelta(days=400)
     accounts = [account_services.create_account(
         {"name": name, "cnpj": new_cnpj(), "employees": 1200, "mrr": f"{48 + i}.740,00", "csm_id": csm.id,
