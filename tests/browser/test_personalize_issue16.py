@@ -52,7 +52,7 @@ def test_option_photos_open_in_a_lightbox_and_never_pick_the_option(page, run_jo
     expect(box).to_be_visible()
     expect(page.locator("#pz-lightbox-count")).to_have_text("· 1 de 3")
     expect(page.locator("#pz-lightbox-img")).to_have_attribute("alt", f"{option.name} — foto 1 de 3")
-    page.wait_for_function("document.getElementById('pz-lightbox-img').naturalWidth > 0")
+    page.locator("#pz-lightbox-img").evaluate("img => img.decode()")  # the photo really loads
     page.shot("pz-lightbox")
     page.keyboard.press("ArrowRight")
     expect(page.locator("#pz-lightbox-count")).to_have_text("· 2 de 3")
