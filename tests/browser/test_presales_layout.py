@@ -91,3 +91,22 @@ def test_agenda_and_api_clients_fit_a_phone(page):
     expect(page.get_by_role("cell", name="Portal Imobiliário Zona Sul")).to_be_visible()
     page.shot("presales-api-clients")
     assert_no_sideways_scroll(page)
+
+
+def test_users_list_fits_a_laptop_without_scrolling_sideways(page):
+    people, _ = dashboard_world()
+    team = people["south"]
+    team.name = "Comercial — Zona Sul e Litoral Norte"
+    make_user("broker", team=team, name="Maria Aparecida de Albuquerque Vasconcelos",
+              email="maria.aparecida.albuquerque.vasconcelos@imobiliaria-exemplo.com.br")
+    make_user("admin", email="admin.layout@exemplo.com.br", name="Ana Admin")
+    db.session.commit()
+    log_in(page, "admin.layout@exemplo.com.br")
+    page.goto("/admin/usuarios")
+    expect(page.get_by_role("link", name="Maria Aparecida de Albuquerque Vasconcelos")).to_be_visible()
+    page.shot("presales-users")
+    assert_no_sideways_scroll(page)
+    if page.viewport_name == "desktop":  # a phone may scroll the table inside its box; a laptop must not
+        wide = page.evaluate("() => { const w = document.querySelector('.table-wrap'); "
+                             "return [w.scrollWidth, w.clientWidth]; }")
+        assert wide[0] <= wide[1], f"the users table is {wide[0]}px in {wide[1]}px"
