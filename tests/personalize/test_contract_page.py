@@ -9,17 +9,17 @@ from portal.personalize.contracts import Contract, PaymentChoice
 from portal.personalize.esign import services as esign
 from portal.personalize.services import contracts
 from tests.personalize.test_contracts import _submitted
+from tests.personalize.test_esign_core import contract  # noqa: F401 - a rendered contract paid by PIX
 
 
-@pytest.fixture
-def contract(world, run_jobs):
-    contracts.save_template(world["dev"], contracts.DEFAULT_TEMPLATE, world["staff"])
+def _signed(world, contract):
+    """Sent, signed by every buyer and then the company, sealed."""
+    envelope = esign.send_contract(contract, world["staff"])
+    for signer in envelope.signers:
+        esign.record_signature(signer)
+    esign.finish(envelope, b"%PDF-signed")
     db.session.commit()
-    sel = _submitted(world)
-    contracts.choose_payment(sel, "pix", 1, world["a"])
-    db.session.commit()
-    run_jobs()
-    return contracts.current_contract(sel.id)
+    return envelope
 
 
 def _page(client, world) -> str:
@@ -45,11 +45,7 @@ def test_generate_again_is_hidden_and_refused_while_the_contract_is_out_for_sign
 
 
 def test_a_signed_contract_cannot_be_generated_again(world, contract, client, login_as):
-    envelope = esign.send_contract(contract, world["staff"])
-    for signer in envelope.signers:
-        esign.record_signature(signer)
-    esign.finish(envelope, b"%PDF-signed")
-    db.session.commit()
+    envelope = _signed(world, contract)
     login_as(world["staff"])
     assert "Gerar de novo" not in _page(client, world)
     r = client.post(f"/personalizacao/unidades/{world['units'][0].id}/contrato/gerar")
@@ -58,11 +54,7 @@ def test_a_signed_contract_cannot_be_generated_again(world, contract, client, lo
 
 
 def test_signing_history_shows_every_signature_including_the_company(world, contract, client, login_as):
-    envelope = esign.send_contract(contract, world["staff"])
-    for signer in envelope.signers:
-        esign.record_signature(signer)
-    esign.finish(envelope, b"%PDF-signed")
-    db.session.commit()
+    envelope = _signed(world, contract)
     login_as(world["staff"])
     page = _page(client, world)
     history = page[page.index("Histórico da assinatura"):]
