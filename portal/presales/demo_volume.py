@@ -102,6 +102,7 @@ class Plan:
     """One lead's simulated history: the row, then narratives and schedules to write once it has an id."""
     row: dict
     keys: list
+    price: int = 0  # the unit they end up discussing (centavos)
     narratives: list = field(default_factory=list)
     schedules: list = field(default_factory=list)
 
@@ -248,7 +249,8 @@ class Simulation:
                "status": "open", "message": message, "extra": {}, "custom": {}, "created_at": created,
                "stage_entered_at": created, "first_response_at": None, "last_contact_at": None,
                "consent_at": created if channel_slug in ("site", "rdstation") else None}
-        plan = Plan(row, dedup.contact_keys(who["email"], who["phone"], row["development_id"], self.settings))
+        plan = Plan(row, dedup.contact_keys(who["email"], who["phone"], row["development_id"], self.settings),
+                    price=self.price(development))
         self.narrative(plan, "system", created, f"Lead criado pelo canal {channel.name}"
                        + (f" · mídia {media.name}" if media else "") + (f"\n{message}" if message else ""))
         at = created + timedelta(seconds=rng.randint(5, 90))
@@ -271,7 +273,8 @@ class Simulation:
     def walk(self, plan: Plan, stage, at: datetime, actor, development) -> None:
         rng, row, now = self.rng, plan.row, self.now
         answer = at + self.response_delay()
-        forgotten = rng.random() < .04  # the odd lead nobody called back: its SLA shows as missed
+        # the odd recent lead nobody called back: its SLA shows as missed
+        forgotten = rng.random() < .12 and now - at < timedelta(days=14)
         if answer >= now or forgotten or (now - at < timedelta(hours=6) and rng.random() < .45):
             self.unanswered(plan)
             return
@@ -281,16 +284,19 @@ class Simulation:
             step = self.office(at + timedelta(days=rng.uniform(low, high), hours=rng.randint(1, 6)))
             roll = rng.random()
             if step >= now or roll >= go_on + lose:  # still here: a follow-up or two, then maybe silence
-                self.follow_ups(plan, at, min(step, now, at + timedelta(days=rng.uniform(1, 25))), actor, stage)
-                if stage.name == "Proposta":
-                    row.update(negotiated_value_cents=self.price(development), sales_status=rng.choice(SALES_STATUSES))
+                last = self.follow_ups(plan, at, min(step, now, at + timedelta(days=rng.uniform(1, 25))), actor, stage)
+                if now - last > timedelta(days=21) and rng.random() < .75:  # gone quiet: the broker gives up
+                    self.close_lost(plan, self.office(last + timedelta(days=rng.uniform(7, 20))), actor,
+                                    "Sem contato após tentativas")
+                elif stage.name == "Proposta":
+                    row.update(negotiated_value_cents=plan.price, sales_status=rng.choice(SALES_STATUSES))
                 return
             at = self.follow_ups(plan, at, step, actor, stage)
             if roll >= go_on:
                 self.close_lost(plan, step, actor)
                 return
             if stage.name == "Proposta":
-                self.close_won(plan, step, actor, development)
+                self.close_won(plan, step, actor)
                 return
             nxt = self.next_stage(stage)
             if stage.is_sdr and not nxt.is_sdr:  # handover: qualified, then the brokers' roulette
@@ -319,8 +325,10 @@ class Simulation:
 
     def qualify(self, plan: Plan) -> None:
         rng, row = self.rng, plan.row
+        budget = plan.price * rng.uniform(.85, 1.2) / 100  # what they said they could pay, in reais
         row.update(interest_level=rng.choice(["medium", "high", "high"]),
-                   budget_range=rng.choice(["lt300", "300_600", "300_600", "600_1m", "gt1m"]),
+                   budget_range="lt300" if budget < 300_000 else "300_600" if budget < 600_000 else
+                   "600_1m" if budget < 1_000_000 else "gt1m",
                    fit=rng.choice(["partial", "yes", "yes"]), timeframe=rng.choice(["now", "3m", "3m", "6m"]))
         row["qualification_score"] = qualification_score(SimpleNamespace(**row))
 
@@ -354,17 +362,17 @@ class Simulation:
         low, high = PRICES.get(getattr(development, "slug", ""), (40_000_000, 80_000_000))
         return self.rng.randrange(low, high, 500_000)
 
-    def close_lost(self, plan: Plan, at: datetime, actor) -> None:
-        reason = self.reasons[self.pick(list(LOSS_WEIGHTS.items()))]
+    def close_lost(self, plan: Plan, at: datetime, actor, reason: str | None = None) -> None:
+        reason = self.reasons[reason or self.pick(list(LOSS_WEIGHTS.items()))]
         self.move(plan, self.lost, at, actor)
         note = LOSS_NOTES[reason.name] if self.rng.random() < .7 else ""
         self.narrative(plan, "system", at, f"Perdido: {reason.name}" + (f" — {note}" if note else ""), actor)
         plan.row.update(status="lost", closed_at=at, loss_reason_id=reason.id)
 
-    def close_won(self, plan: Plan, at: datetime, actor, development) -> None:
+    def close_won(self, plan: Plan, at: datetime, actor) -> None:
         self.move(plan, self.won, at, actor)
         self.narrative(plan, "system", at, "Ganho — contrato de compra e venda assinado", actor)
-        plan.row.update(status="won", closed_at=at, negotiated_value_cents=self.price(development),
+        plan.row.update(status="won", closed_at=at, negotiated_value_cents=plan.price,
                         sales_status="Venda concluída")
 
     def unanswered(self, plan: Plan) -> None:
