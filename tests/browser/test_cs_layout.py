@@ -44,7 +44,7 @@ def wide_world():
     month_ago = (utcnow() - timedelta(days=40)).date().isoformat()
     churn.record_churn(accounts[5], {"kind": "downgrade", "churn_date": month_ago, "mrr_lost": "12.500,00",
                                      "reason_id": str(reason.id), "what_happened": "Reduziu o plano"}, leader)
-    churn.record_expansion(accounts[4], {"new_mrr": "61.250,00", "change_date": month_ago}, leader)
+    churn.record_expansion(accounts[4], {"new_mrr": "1.261.250,00", "change_date": month_ago}, leader)
     migrations = playbooks.start_migrations(old, accounts[:3], leader)
     playbooks.complete_step(migrations[1], {"step": "negotiation", "owner_id": str(csm.id),
                                             "done_on": utcnow().date().isoformat()}, leader)
