@@ -1,7 +1,9 @@
 """Customer-success demo data: products with key features, a portfolio per CSM across the journey,
-contacts, touchpoints (some follow-ups overdue), 90 days of usage (a few accounts falling) and a month of
-daily health history, plus the default alerts. Idempotent: accounts are matched by name."""
+contacts, touchpoints (some follow-ups overdue), four months of usage (a few accounts falling) and of health
+(weekly, then daily for the last five weeks), churns with their autopsy and expansions over the last months,
+plus the default alerts. Idempotent: loaded once, when there is no account yet."""
 import random
+import unicodedata
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -43,6 +45,12 @@ ACCOUNTS = [
     ("Imobiliária Casa Nova", 45, "850,00", 1, False, 2, "ongoing", 60, "csm", "none"),
     ("Gráfica Impressão Viva", 70, "1.100,00", 1, True, 2, "ongoing", 180, "lider", "none"),
 ]
+DECIDERS = [(n, "Diretora financeira" if n.split()[0][-1] == "a" else "Diretor financeiro", "decision") for n in (
+    "Marina Figueiredo", "Roberto Amaral", "Cecília Prado", "Jorge Bittencourt", "Renata Moura", "Fernando Leal",
+    "Adriana Couto", "Sérgio Pacheco", "Luciana Reis", "Otávio Brandão", "Tatiana Rezende")]
+KEY_USERS = [(n, "Analista de despesas", "key_user") for n in (
+    "Rafael Torres", "Bianca Sampaio", "Diego Fonseca", "Camila Arruda", "Thiago Vasconcelos", "Juliana Pires",
+    "Marcos Antunes", "Paula Quintela", "André Lacerda")]
 HISTORY_DAYS = 120  # usage and weekly health this far back, so the charts show months, not a fortnight
 # account, kind, days ago, MRR lost (None: all of it), reason, what happened, signals, what changes
 CHURNS = [
@@ -113,12 +121,13 @@ def load_demo(users):
             "contract_start": local_date(start), "renewal_date": renewal,
             **HEALTH_INPUTS[trend](rng),
             "potential": f"{rng.randint(5, 40) * 100},00"}, owners[owner], started_at=start)
-        first, last = name.split()[0], name.split()[-1].strip(".").lower()
-        account_services.save_contact(account, {"name": f"Marina {first}", "email": f"marina@{last}.com.br",
-                                                "job_title": "Diretora financeira", "role": "decision"})
-        account_services.save_contact(account, {"name": f"Rafael {first}", "email": f"rafael@{last}.com.br",
-                                                "job_title": "Analista de despesas", "role": "key_user",
-                                                "phone": "(11) 98765-4321"})
+        domain = unicodedata.normalize("NFKD", name.split()[0]).encode("ascii", "ignore").decode().lower()
+        for (person, title, role), k in ((DECIDERS[len(created) % len(DECIDERS)], 2 * len(created)),
+                                         (KEY_USERS[len(created) % len(KEY_USERS)], 2 * len(created) + 1)):
+            login = unicodedata.normalize("NFKD", person).encode("ascii", "ignore").decode().lower().replace(" ", ".")
+            account_services.save_contact(account, {"name": person, "email": f"{login}@{domain}.exemplo.com.br",
+                                                    "job_title": title, "role": role,
+                                                    "phone": f"(11) 97{k:03d}-{1000 + 37 * k:04d}"})
         # walk the journey in the past so the history shows time in each phase
         at = utcnow() - timedelta(days=days)
         moves = []
@@ -152,6 +161,35 @@ def load_demo(users):
     load_demo_playbooks(users)
     from portal.cs.nps_demo import load_demo_nps  # NPS rounds, tagged topics, open detractors, the survey rule
     load_demo_nps()
+    _date_history([a.id for a, _ in created])
+
+
+def _date_history(account_ids: list[int]) -> None:
+    """The services record the replayed history at today's time: date each step when it happened (the account's
+    creation at its start, onboarding steps over its first weeks, each NPS answer when it was given), so an
+    account's timeline reads as months, not as one minute."""
+    from portal.automation.models import Event
+    from portal.cs.models import OnboardingStep
+    from portal.cs.nps_models import NpsResponse
+    now = utcnow()
+    for account in db.session.execute(select(Account).where(Account.id.in_(account_ids))).scalars():
+        start = account.created_at
+        steps = db.session.execute(select(OnboardingStep).where(OnboardingStep.account_id == account.id)
+                                   .order_by(OnboardingStep.id)).scalars().all()
+        for i, step in enumerate(steps):
+            step.done_at = min(start + timedelta(days=2 + 5 * i), start + (now - start) * (i + 1) / (len(steps) + 1))
+        events: dict[str, list] = {}
+        for event in db.session.execute(select(Event).where(Event.subject_type == "account",
+                                                            Event.subject_id == account.id).order_by(Event.id)
+                                        ).scalars():
+            events.setdefault(event.type, []).append(event)
+        answers = db.session.execute(select(NpsResponse.answered_at).where(NpsResponse.account_id == account.id)
+                                     .order_by(NpsResponse.id)).scalars().all()
+        for event, at in [*((e, start) for e in events.get("account.created", [])),
+                          *zip(events.get("account.onboarding_step", []), [s.done_at for s in steps]),
+                          *zip(events.get("account.nps_answered", []), answers)]:
+            event.created_at = at
+    db.session.flush()
 
 
 def _retention(accounts: dict, owners: dict, today) -> None:

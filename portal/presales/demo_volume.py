@@ -394,8 +394,9 @@ class Simulation:
                                SimpleNamespace(id=item["owner_id"]))
                 row["last_contact_at"] = max(row["last_contact_at"] or booked, item["done_at"])
         if row["status"] == "open" and row["stage_id"] == self.stages["Atendimento"].id and self.rng.random() < .35:
-            when = (self.now + timedelta(days=self.rng.randint(0, 6), hours=self.rng.randint(1, 8))).replace(
-                minute=0, second=0, microsecond=0)
+            day = (self.now + timedelta(days=self.rng.randint(1, 6))).astimezone(local_tz())
+            when = day.replace(hour=self.rng.choice([9, 10, 11, 14, 15, 16, 17]), minute=self.rng.choice([0, 30]),
+                               second=0, microsecond=0).astimezone(self.now.tzinfo)
             plan.schedules.append({"owner_id": row["owner_id"], "kind": "call", "scheduled_at": when,
                                    "note": "Retornar com a simulação", "created_at": row["last_contact_at"] or
                                    row["created_at"]})

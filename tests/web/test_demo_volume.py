@@ -92,6 +92,7 @@ def test_presales_is_a_quarter_of_leads_across_teams_stages_and_channels(demo):
     assert sum(s.done_at is not None for s in schedules) >= 30
     assert sum(s.done_at is None and s.scheduled_at < now for s in schedules) >= 3
     assert sum(s.done_at is None and s.scheduled_at > now for s in schedules) >= 10
+    assert all(8 <= s.scheduled_at.astimezone(local_tz()).hour < 21 for s in schedules)  # office hours
     assert sum(lead.status == "open" and lead.negotiated_value_cents is not None for lead in leads) >= 10
 
 
@@ -136,3 +137,18 @@ def test_buyers_are_in_every_state_and_cs_accounts_have_months_of_history(demo):
     assert len({c.churn_date.replace(day=1) for c in churns}) >= 3
     assert db.session.scalar(select(func.count()).select_from(MrrChange)) >= 3
     assert db.session.scalar(select(func.count()).select_from(NpsResponse)) >= 20
+    # an account's timeline tells months: it was created, onboarded and answered NPS back then, not today
+    from portal.automation.models import Event
+    from portal.cs.models import Account, Contact, OnboardingStep
+    month_ago = demo["started"] - timedelta(days=30)
+    old = [a for a in db.session.execute(select(Account)).scalars() if a.created_at < month_ago]
+    assert len(old) >= 10
+    for account in old:
+        events = db.session.execute(select(Event).where(Event.subject_type == "account", Event.subject_id == account.id,
+                                                        Event.type.in_(["account.created", "account.onboarding_step"]))
+                                    ).scalars().all()
+        assert events and all(e.created_at < demo["started"] - timedelta(days=1) for e in events), account.name
+        steps = db.session.execute(select(OnboardingStep.done_at).where(OnboardingStep.account_id == account.id)
+                                   ).scalars().all()
+        assert all(account.created_at < at < demo["started"] - timedelta(days=1) for at in steps), account.name
+    assert all(re.search(r"\.exemplo\.com\.br$", c.email) for c in db.session.execute(select(Contact)).scalars())
