@@ -17,6 +17,8 @@ def environment(autoescape: bool = False, **extra_filters) -> SandboxedEnvironme
     return env
 
 
+FILTER_USE = {"brl": "valores em centavos", "data": "datas", "data_hora": "datas com hora",
+              "telefone": "telefones", "cpf": "CPF", "numero": "números"}
 _env = environment()
 
 
@@ -39,9 +41,15 @@ def render(source: str, context: dict, env: SandboxedEnvironment = _env) -> str:
         raise TemplateProblem(unknown_field_message(source, context, env) or
                               "O modelo usa um campo que não existe.") from exc
     except SecurityError as exc:
-        raise TemplateProblem(f"Uso não permitido no modelo: {exc}") from exc
+        raise TemplateProblem("Uso não permitido no modelo: use só os campos da lista e os filtros do Portal.") \
+            from exc
     except (TypeError, ValueError, ArithmeticError, AttributeError) as exc:
-        raise TemplateProblem(f"Erro ao montar a mensagem: {exc}") from exc
+        # Python's own wording ("'str' object has no attribute 'strftime'") means nothing to the admin.
+        used = sorted({f.name for f in env.parse(source or "").find_all(nodes.Filter)} & set(FILTERS))
+        hint = (" Confira os filtros: " + ", ".join(f"|{name} ({FILTER_USE[name]})" for name in used) + ".") \
+            if used else ""
+        raise TemplateProblem("Erro ao montar a mensagem: uma expressão não vale para o valor do campo." + hint) \
+            from exc
 
 
 def _path(node) -> list[str] | None:

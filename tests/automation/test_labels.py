@@ -121,6 +121,16 @@ def test_an_unknown_placeholder_is_named_in_portuguese_with_the_valid_ones(sourc
     assert "dict object" not in message and "attribute" not in message
 
 
+def test_a_filter_on_the_wrong_kind_of_value_is_explained_in_portuguese():
+    with pytest.raises(TemplateProblem) as exc:
+        render("Desde {{ contato.nome|data }}", CONTEXT)
+    assert str(exc.value) == ("Erro ao montar a mensagem: uma expressão não vale para o valor do campo. "
+                              "Confira os filtros: |data (datas).")
+    with pytest.raises(TemplateProblem) as exc:
+        render("{{ contato.__class__ }}", CONTEXT)
+    assert "unsafe" not in str(exc.value) and "Uso não permitido no modelo" in str(exc.value)
+
+
 def test_the_rule_editor_answers_a_wrong_placeholder_in_portuguese(client, login_as):
     login_as(make_user("admin"))
     r = client.post("/automacao/regras/nova", data={
