@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from portal.automation.models import Delivery, Event
-from portal.automation.subjects import EVENT_TYPES
+from portal.automation.subjects import event_label
 from portal.extensions import db
 
 
@@ -28,7 +28,7 @@ def timeline(subject_type: str, subject_id: int, extra: list[Entry] = (), limit:
     deliveries = db.session.execute(select(Delivery).where(Delivery.subject_type == subject_type,
                                                            Delivery.subject_id == subject_id)
                                     .order_by(Delivery.created_at.desc()).limit(limit)).scalars()
-    entries = [Entry(e.created_at, "event", EVENT_TYPES.get(e.type, (None, e.type))[1],
+    entries = [Entry(e.created_at, "event", event_label(e.type),
                      actor=e.actor.name if e.actor else None) for e in found]
     entries += [Entry(d.created_at, "message", f"{d.channel_label} para {d.recipient_name or d.recipient}",
                       body=d.subject or d.body[:200], status=d.status_label) for d in deliveries]
