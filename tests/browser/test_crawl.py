@@ -104,7 +104,7 @@ PAGE_CHECKS = r"""(vw) => {
   return {problems: out, text: texts.join('\n')};
 }"""
 
-EMAIL_OR_URL = re.compile(r"\S+@\S+|https?://\S+|\b[\w-]+(\.[\w-]+)+/\S*|\b\w+\.(com|br|portal|org|net)\b\S*")
+EMAIL_OR_URL = re.compile(r"\S*@\S*|https?://\S+|\b[\w-]+(\.[\w-]+)+/\S*|\b\w+\.(com|br|portal|org|net)\b\S*")
 RAW_TEXT = [
     (re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b"), "snake_case key"),
     (re.compile(r"\b[a-z]+\.(?!(?:png|jpe?g|gif|webp|pdf|csv|xlsx|ics|zip|txt)\b)[a-z_]{3,}\b"), "dotted event key"),
