@@ -162,14 +162,16 @@ class CustomerFeedback(PresalesReport):
 
     def chart(self, rows, params):
         from portal.presales.dashboard import hbar_chart, survey_chart
-        parts = []
+        parts = []  # two charts in one: each named on the page and in the PDF, where SVG titles do not show
         if rows:
-            parts.append(hbar_chart([(r["reason"], r["count"], None) for r in rows], title="Leads perdidos por motivo",
-                                    width=640, color="#dc2626"))
+            parts.append(("Leads perdidos por motivo", hbar_chart(
+                [(r["reason"], r["count"], None) for r in rows], title="Leads perdidos por motivo", width=640,
+                color="#dc2626")))
         survey = params.get("_survey")
         if survey and survey["answered"]:
-            parts.append(survey_chart(survey, width=640))
-        return Markup("".join(parts)) if parts else None
+            parts.append(("Respostas da pesquisa de satisfação (1 a 5)", survey_chart(survey, width=640)))
+        return Markup("").join(Markup('<figure class="report-chart"><figcaption>{}</figcaption>{}</figure>')
+                               .format(caption, svg) for caption, svg in parts) if parts else None
 
 
 # --- Atividades de pré-vendas -------------------------------------------------------------------------------------
