@@ -72,7 +72,7 @@ def test_manager_drills_down_from_a_bar_and_downloads_the_report_pdf(page, run_j
     page.go_back()
     page.get_by_role("link", name="Baixar PDF: Atendimento ao cliente").click()
     expect(page.get_by_role("heading", name="Atendimento ao cliente")).to_be_visible()
-    expect(page.get_by_label("De")).not_to_have_value("")
+    expect(page.get_by_label("De", exact=True)).not_to_have_value("")
     page.get_by_role("button", name="Gerar relatório").click()
     expect(page).to_have_url(re.compile(r"/relatorios/execucoes/\d+$"))
     run_jobs()  # the worker renders; the page, polling, shows the download link
