@@ -120,8 +120,20 @@ def _label(key: str, fields: dict | None = None) -> str:
     return subjects.DETAIL_LABELS.get(key) or key.replace("_", " ").capitalize()
 
 
+def _flat(details: dict | None) -> dict:
+    """A detail that is itself a dict (an export's filters) reads as its keys: `filters.stage` has its own label
+    and reference, registered like any detail key."""
+    out = {}
+    for key, raw in (details or {}).items():
+        if isinstance(raw, dict) and any(f"{key}.{k}" in subjects.DETAIL_LABELS for k in raw):
+            out.update({f"{key}.{k}": v for k, v in raw.items()})
+        else:
+            out[key] = raw
+    return out
+
+
 def _changes(entry: AuditLog, fields: dict, loaded: dict) -> list[tuple[str, str]]:
-    details = dict(entry.details or {})
+    details = _flat(entry.details)
     for key in [k for k in details if k.endswith("_id") and k[:-3] in details]:
         del details[key]  # "unit" already names what "unit_id" points at
     for key, raw in details.items():
@@ -150,7 +162,7 @@ def describe(entries: list[AuditLog]) -> list[AuditRow]:
     wanted: dict[str, set[str]] = {}
     for e in entries:
         wanted.setdefault(e.object_type, set()).add(e.object_id)
-        for key, raw in (e.details or {}).items():
+        for key, raw in _flat(e.details).items():
             if key in subjects.DETAIL_REFS and raw is not None:
                 wanted.setdefault(subjects.DETAIL_REFS[key], set()).add(str(raw))
     loaded = _load(wanted)

@@ -28,5 +28,14 @@ register_audit_actions(
              "Queue": RecordType("Fila", url=lambda q: f"{CONFIG}filas/{q.id}")},
     details={"position": "Posição", "order": "Nova ordem", "member": "Membro", "weight": "Peso", "old": "Antes",
              "new": "Depois", "leads": "Leads", "keys": "Chaves", "key": "Chave", "label": "Nome",
-             "pipeline_id": "Funil", "force_reason": "Motivo"},
+             "pipeline_id": "Funil", "force_reason": "Motivo",
+             # the filters of a leads export (presales.queries.LeadFilters)
+             "filters.development": "Empreendimento", "filters.channel": "Canal", "filters.media": "Mídia",
+             "filters.owner": "Responsável", "filters.team": "Equipe", "filters.stage": "Etapa", "filters.q": "Busca",
+             "filters.created_from": "Criados desde", "filters.created_to": "Criados até", "filters.status": "Situação",
+             "filters.loss_reason": "Motivo de perda", "filters.negotiating": "Em negociação"},
+    formats={"lead.exported": {"filters.status": {"open": "Em aberto", "won": "Ganho", "lost": "Perdido"},
+                               "filters.negotiating": {1: "Sim"}}},
+    refs={"filters.development": "Development", "filters.channel": "Channel", "filters.media": "Media",
+          "filters.owner": "User", "filters.team": "Team", "filters.stage": "Stage", "filters.loss_reason": "LossReason"},
 )

@@ -227,3 +227,25 @@ def test_the_audit_log_names_a_deleted_record_from_its_details(client, login_as)
     page = client.get("/admin/auditoria").get_data(as_text=True)
     assert "Feriado removido" in page and "Feriado: Consciência Negra (excluído)" in page
     assert "Data:</span> 20/11/2026" in page and "Holiday" not in page
+
+
+def test_an_export_s_filters_read_as_labels_and_names(client, login_as):
+    from portal.presales.models import Pipeline, Stage
+    admin = make_user("admin")
+    broker = make_user("broker", name="Bruna Corretora")
+    pipeline = Pipeline(name="Funil padrão")
+    db.session.add(pipeline)
+    db.session.flush()
+    stage = Stage(pipeline_id=pipeline.id, name="Proposta", position=1)
+    db.session.add(stage)
+    db.session.flush()
+    audit("lead.exported", object_type="Lead", user=admin, count=12,
+          filters={"stage": stage.id, "owner": broker.id, "status": "open", "q": "silva"})
+    db.session.commit()
+    login_as(admin)
+    page = client.get("/admin/auditoria").get_data(as_text=True)
+    page = page[page.index("<h1>Auditoria"):]
+    assert "Etapa:</span> Proposta" in page and "Responsável:</span> Bruna Corretora" in page
+    assert "Situação:</span> Em aberto" in page and "Busca:</span> silva" in page
+    for raw in ("Stage", "Owner", "open", f"Etapa:</span> {stage.id}"):
+        assert raw not in page
