@@ -41,3 +41,14 @@ def test_churn_reasons_are_labelled_rows(client, login_as, cs_team):
     assert '<label class="check"><input type="checkbox" name="active" value="1" checked> Ativo</label>' in row
     assert '<label class="sr-only" for="new-reason">Nome do novo motivo</label>' in page
     assert 'class="stack"' not in page  # the unstyled bullet list it replaced
+
+
+def test_nps_topics_are_labelled_rows_like_the_churn_reasons(client, login_as, cs_team):
+    login_as(cs_team["leader"])
+    assert client.post("/sucesso/nps/topicos", data={"name": "Cobrança indevida"}).status_code == 302
+    page = client.get("/sucesso/nps/topicos").get_data(as_text=True)
+    row = re.search(r'<li><form method="post" class="cs-reason-form">(?:(?!</li>).)*Cobrança indevida.*?</li>',
+                    page, re.S).group(0)
+    assert re.search(r'<label class="sr-only" for="topic-\d+">Nome do tópico</label>', row)
+    assert '<label class="check"><input type="checkbox" name="active" value="1" checked> Ativo</label>' in row
+    assert '<label class="sr-only" for="new-topic">Nome do novo tópico</label>' in page
