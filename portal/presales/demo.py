@@ -81,6 +81,8 @@ def load_demo(users: dict) -> None:
         db.session.add(q)
     db.session.flush()
     from portal.presales.demo_volume import load_volume
+    from portal.presales.services.surveys import ensure_default_rules
+    ensure_default_rules()  # the satisfaction survey rule, as the hourly job would seed it
     load_volume(users)  # the quarter behind; the samples below are today's, through intake and the roulette
     samples = [("Fernanda Rocha", "fernanda.rocha@exemplo.com.br", "11987650001", "site", "google"),
                ("Ricardo Nunes", "ricardo.nunes@exemplo.com.br", "11987650002", "rdstation", "instagram"),

@@ -21,8 +21,8 @@ from portal.accounts import services as accounts
 from portal.automation.calendar import get_calendar
 from portal.dbtypes import utcnow
 from portal.extensions import db
-from portal.presales.models import (CONTACT_KINDS, Channel, Lead, LeadContactKey, LossReason, Media, Narrative, Queue,
-                                    QueueMember, Schedule)
+from portal.presales.models import (CONTACT_KINDS, Channel, Lead, LeadContactKey, LeadSurvey, LossReason, Media,
+                                    Narrative, Queue, QueueMember, Schedule)
 from portal.presales.services import dedup
 from portal.presales.services.config import default_pipeline, get_settings
 from portal.presales.services.leads import qualification_score
@@ -436,10 +436,38 @@ def load_volume(users: dict) -> int:
         children += [LeadContactKey(key=key, scope=scope, lead_id=lead.id) for key, scope in plan.keys]
         children += [Narrative(lead_id=lead.id, **n) for n in sorted(plan.narratives, key=lambda n: n["created_at"])]
         children += [Schedule(lead_id=lead.id, updated_at=s["created_at"], **s) for s in plan.schedules]
+    children += _surveys(sim, leads)
     db.session.add_all(children)
     _count_assignments(leads)
     db.session.flush()
     return len(leads)
+
+
+SURVEY_COMMENTS = {
+    5: ["Atendimento rápido e muito atencioso.", "A corretora explicou tudo sobre o financiamento, adorei.", ""],
+    4: ["Bom atendimento, só demoraram um pouco para retornar.", "Gostei da visita ao decorado.", ""],
+    3: ["Precisei ligar duas vezes para conseguir a tabela.", ""],
+    2: ["Demoraram para me responder no WhatsApp."],
+    1: ["Ninguém me retornou depois da visita."],
+}
+
+
+def _surveys(sim: "Simulation", leads: list[Lead]) -> list[LeadSurvey]:
+    """The satisfaction survey the seeded rule sends after the hand-off to sales: about half answered, mostly
+    4s and 5s, a few unhappy ones, so the dashboard card and the Feedback report have figures."""
+    rng, out = random.Random(f"{SEED}-surveys"), []
+    for lead in leads:
+        if sim.stages_by_id[lead.stage_id].is_sdr or not lead.email:
+            continue
+        sent = min(lead.created_at + timedelta(days=1, hours=rng.randint(0, 20)), sim.now - timedelta(hours=1))
+        survey = LeadSurvey(lead_id=lead.id, owner_id=lead.owner_id, email=lead.email.lower(),
+                            nonce=f"demo-{SEED}-{lead.id}-{rng.randrange(10**9)}", sent_at=sent)
+        if rng.random() < .5:
+            survey.score = rng.choices([5, 4, 3, 2, 1], weights=[40, 33, 15, 7, 5])[0]
+            survey.comment = rng.choice(SURVEY_COMMENTS[survey.score])
+            survey.answered_at = min(sent + timedelta(hours=rng.randint(1, 48)), sim.now)
+        out.append(survey)
+    return out
 
 
 def _count_assignments(leads: list[Lead]) -> None:

@@ -108,6 +108,15 @@ def test_the_managers_dashboard_has_figures_for_every_stage(demo):
         assert len(metrics.by_owner) >= 3 and metrics.loss_reasons and metrics.activities()
 
 
+def test_the_pre_sales_survey_has_answers_and_its_rule(demo):
+    from portal.automation.models import Rule
+    from portal.presales.services.surveys import summary
+    assert db.session.scalar(select(func.count()).select_from(Rule).where(Rule.event_type == "lead.handed_off"))
+    figures = summary(_user("gestor@demo.portal"))
+    assert figures["sent"] >= 50 and 0.3 <= figures["answered"] / figures["sent"] <= 0.7, figures
+    assert 3.5 <= figures["average"] <= 4.6 and figures["latest_comments"], figures
+
+
 def test_history_does_not_flood_the_worker(demo):
     """The quarter is written, not replayed: no event, message or notification per historic lead, and no
     clock left for the SLA sweep to alert on."""
