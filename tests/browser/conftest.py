@@ -67,6 +67,15 @@ def browser():
         chromium.close()
 
 
+def new_context(browser, base_url, viewport, timeout_ms=10_000):
+    """A browser context as a Brazilian user's phone or laptop: own cookies, pt-BR, São Paulo time."""
+    context = browser.new_context(base_url=base_url, viewport=VIEWPORTS[viewport], locale="pt-BR",
+                                  timezone_id="America/Sao_Paulo", is_mobile=viewport == "phone",
+                                  has_touch=viewport == "phone")
+    context.set_default_timeout(timeout_ms)
+    return context
+
+
 @pytest.fixture(params=list(VIEWPORTS))
 def viewport(request):
     return request.param
@@ -79,10 +88,7 @@ def page(request, browser, live_url, viewport):
     `page.shot("name")` saves tests/artifacts/name-<viewport>.png (full page). A failing test leaves
     FAILED-<test>.png behind. Uncaught JS errors and CSP violations fail the test."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    context = browser.new_context(base_url=live_url, viewport=VIEWPORTS[viewport], locale="pt-BR",
-                                  timezone_id="America/Sao_Paulo", is_mobile=viewport == "phone",
-                                  has_touch=viewport == "phone")
-    context.set_default_timeout(10_000)
+    context = new_context(browser, live_url, viewport)
     pg = context.new_page()
     problems = []
     pg.on("pageerror", lambda exc: problems.append(f"JS error: {exc}"))

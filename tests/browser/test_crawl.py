@@ -20,7 +20,7 @@ from playwright.sync_api import Error as PlaywrightError
 
 from portal.extensions import db
 from portal.web.demo import DEMO_PASSWORD
-from tests.browser.conftest import ARTIFACTS, BROWSER, VIEWPORTS
+from tests.browser.conftest import ARTIFACTS, BROWSER, VIEWPORTS, new_context
 
 pytestmark = BROWSER
 
@@ -185,10 +185,7 @@ def crawl(browser, base, role, email, viewport):
     from axe_playwright_python.sync_playwright import Axe
 
     axe = Axe()
-    context = browser.new_context(base_url=base, viewport=VIEWPORTS[viewport], locale="pt-BR",
-                                  timezone_id="America/Sao_Paulo", is_mobile=viewport == "phone",
-                                  has_touch=viewport == "phone")
-    context.set_default_timeout(15_000)
+    context = new_context(browser, base, viewport, timeout_ms=15_000)
     page = context.new_page()
     console = []
     page.on("pageerror", lambda exc: console.append(f"JS error: {exc}"))
