@@ -115,9 +115,9 @@ def _staff(users: dict) -> dict:
     """The demo's sales force by role (the base demo's people plus STAFF), created once."""
     for name, email, role, like, phone in STAFF:
         if accounts.find_user_by_email(email) is None:
-            from portal.web.demo import DEMO_PASSWORD
-            accounts.create_user({"name": name, "email": email, "role": role, "phone": phone,
-                                  "team_id": users[like].team_id}, password=DEMO_PASSWORD, allow_weak_password=True)
+            user = accounts.create_user({"name": name, "email": email, "role": role, "phone": phone,
+                                         "team_id": users[like].team_id})
+            user.password_hash = users[like].password_hash  # the demo's one password, without hashing it again
     people = [users[e] for e in ("corretora@demo.portal", "corretor@demo.portal", "sdr@demo.portal")]
     people += [accounts.find_user_by_email(email) for _, email, *_ in STAFF]
     return {"broker": [u for u in people if u.role == "broker"], "sdr": [u for u in people if u.role == "sdr"]}
