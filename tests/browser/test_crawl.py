@@ -287,7 +287,7 @@ def write_index():
     (CRAWL_DIR / "index.html").write_text(
         "<!doctype html><meta charset=utf-8><title>Portal — todas as páginas</title><style>"
         "body{font:14px system-ui;margin:1rem}section{display:inline-block;vertical-align:top;margin:.35rem;"
-        "border:1px solid #ccc;padding:.4rem;width:430px}h3{font-size:12px;margin:0 0 .3rem;white-space:nowrap;"
+        "border:1px solid #ccc;padding:.4rem;width:440px;box-sizing:border-box}h3{font-size:12px;margin:0 0 .3rem;white-space:nowrap;"
         "overflow:hidden;text-overflow:ellipsis}img{height:220px;border:1px solid #ddd;margin-right:.3rem;"
         "vertical-align:top;object-fit:cover;object-position:top}img.phone{width:100px}img.desktop{width:310px}"
         ".bad{color:#a00;font-size:12px}</style>"
