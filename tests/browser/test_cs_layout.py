@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from portal.cs.services import accounts as account_services
 from portal.accounts.models import User
+from portal.cs.models import local_today
 from portal.cs.services import churn, nps, playbooks
 from portal.dbtypes import utcnow
 from portal.extensions import db
@@ -47,7 +48,7 @@ def wide_world():
     churn.record_expansion(accounts[4], {"new_mrr": "1.261.250,00", "change_date": month_ago}, leader)
     migrations = playbooks.start_migrations(old, accounts[:3], leader)
     playbooks.complete_step(migrations[1], {"step": "negotiation", "owner_id": str(csm.id),
-                                            "done_on": utcnow().date().isoformat()}, leader)
+                                            "done_on": local_today().isoformat()}, leader)  # São Paulo's day
     db.session.commit()
     with_deadline = accounts[3]
     late = nps.answer(nps.survey_token(with_deadline), "2", "Relatório de economia não fecha")

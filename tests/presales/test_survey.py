@@ -70,7 +70,8 @@ def test_handed_off_lead_gets_the_survey_answers_once_and_the_dashboard_and_repo
     assert "Satisfação com a pré-venda" in html and "nota média <strong>4,0</strong>" in html
     assert "Corretora atenciosa, respondeu rápido." in html and 'aria-label="4 · Satisfeito: 1"' not in html
 
-    today = html and lead.created_at.date().isoformat()
+    from portal.presales.metrics.figures import today_local
+    today = today_local().isoformat()  # the report's days are São Paulo days, not UTC ones
     from tests.presales.test_dashboard import run_report
     r = run_report(client, run_jobs, "presales.feedback", start=today, end=today)
     text = pdf_text(r.data)

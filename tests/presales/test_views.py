@@ -507,7 +507,8 @@ def test_list_honours_dashboard_drill_down_filters(client, login_as, sales):
     mark_lost(new, sales["admin"], reason.id)
     db.session.commit()
     login_as(sales["head"])
-    today = utcnow().date().isoformat()
+    from portal.presales.metrics.figures import today_local
+    today = today_local().isoformat()  # the filter's days are São Paulo days
     html = client.get(f"/pre-vendas/leads?created_from={today}&created_to={today}").get_data(as_text=True)
     assert "Nova Cliente" in html and "Antiga Cliente" not in html
     html = client.get(f"/pre-vendas/leads?status=lost&loss_reason={reason.id}").get_data(as_text=True)
